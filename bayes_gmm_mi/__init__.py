@@ -1,0 +1,28 @@
+"""bayes_gmm_mi: mutual information from Gaussian mixture models, with uncertainty.
+
+The public API:
+
+- :func:`mutual_information` — one call: MI between two variables with bootstrap errors;
+- :class:`GMMMI` — the scikit-learn-style estimator behind it;
+- :class:`MIResult` — the result (mean, std, draws, intervals);
+- :mod:`bayes_gmm_mi.datasets` — data sets with known MI;
+- :mod:`bayes_gmm_mi.exceptions` — the warnings raised on numerical trouble.
+"""
+
+from bayes_gmm_mi import datasets
+from bayes_gmm_mi._api import mutual_information
+from bayes_gmm_mi._estimator import GMMMI
+from bayes_gmm_mi._result import MIResult
+from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GMMMI",
+    "MIResult",
+    "mutual_information",
+    "datasets",
+    "ConvergenceWarning",
+    "DegenerateComponentWarning",
+    "__version__",
+]

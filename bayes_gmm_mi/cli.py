@@ -1,0 +1,597 @@
+"""Command line interface: ``bayes-gmm-mi``.
+
+Two sub-commands:
+
+``bayes-gmm-mi demo``
+    Draws a sample from a data set whose mutual information (MI) is known in
+    closed form (by default the log-transformed gamma–exponential pair,
+    ``alpha=1``), estimates the MI with bootstrap uncertainty, and compares the
+    estimate with the truth.
+
+``bayes-gmm-mi estimate FILE.csv --x COL --y COL``
+    Estimates the MI between two numeric columns of a CSV file and prints a
+    readable summary, or one JSON object with ``--json``.
+
+Errors in the input (a missing file or column, non-numeric or missing values,
+too few rows, an option the library rejects) are reported as one line,
+``bayes-gmm-mi: error: <message>``, on standard error, with exit status 2.
+
+Because just-in-time compilation is a noticeable part of the run time of a
+short command, the command line switches on JAX's persistent compilation cache
+(in ``$BAYES_GMM_MI_CACHE_DIR``, default ``~/.cache/bayes_gmm_mi/jax``) unless
+``--no-cache`` is given. This is a global JAX setting, made here because this
+is the program; the library itself never changes JAX's configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from bayes_gmm_mi import __version__
+
+__all__ = ["main", "build_parser", "configure_compilation_cache"]
+
+PROG = "bayes-gmm-mi"
+CACHE_ENV_VAR = "BAYES_GMM_MI_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("~/.cache/bayes_gmm_mi/jax")
+DEMO_DATASETS = ("gamma-exponential", "gaussian", "weinman", "transformed-gaussian")
+
+_EXIT_OK = 0
+_EXIT_ERROR = 2
+_EXIT_INTERRUPTED = 130
+_UNIT_NAMES = {"nat": "nats", "bit": "bits"}
+
+logger = logging.getLogger(__name__)
+
+
+class CLIError(Exception):
+    """An error in the user's input, reported as one line with exit status 2."""
+
+
+# --------------------------------------------------------------------------- #
+# Argument parsing
+# --------------------------------------------------------------------------- #
+def _positive_int(text: str) -> int:
+    """Parse a strictly positive integer (for argparse)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    """Parse an integer >= 0 (for argparse)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _components(text: str) -> int | str:
+    """Parse ``--components``: a positive integer or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto', got {text!r}"
+        )
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto', got {text!r}"
+        )
+    return value
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options shared by ``demo`` and ``estimate``."""
+    parser.add_argument(
+        "--bootstrap",
+        type=_non_negative_int,
+        default=50,
+        metavar="B",
+        help="number of bootstrap replicates (default: 50; 0 gives no uncertainty)",
+    )
+    parser.add_argument(
+        "--units",
+        choices=("nat", "bit"),
+        default="nat",
+        help="units of the result (default: nat)",
+    )
+    parser.add_argument(
+        "--components",
+        type=_components,
+        default="auto",
+        metavar="K|auto",
+        help="number of mixture components, or 'auto' to choose it by "
+        "cross-validation (default: auto)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead of a readable summary",
+    )
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show a progress bar on standard error",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help=f"do not use JAX's persistent compilation cache "
+        f"(default location: ${CACHE_ENV_VAR} or {DEFAULT_CACHE_DIR})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``bayes-gmm-mi``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser with the ``demo`` and ``estimate`` sub-commands.
+    """
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Mutual information between two variables from Gaussian "
+        "mixture models, with bootstrap uncertainty.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="estimate MI on a data set with known MI and compare with the truth",
+        description="Draw a sample from a data set with known mutual information, "
+        "estimate it, and compare the estimate with the truth.",
+    )
+    demo.add_argument(
+        "--dataset",
+        default="gamma-exponential",
+        metavar="NAME",
+        help=f"data set: one of {', '.join(DEMO_DATASETS)} "
+        "(default: gamma-exponential, alpha=1, log-transformed)",
+    )
+    demo.add_argument(
+        "--n", type=_positive_int, default=2000, metavar="N",
+        help="sample size (default: 2000)",
+    )
+    demo.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="S",
+        help="random seed for the sample and the estimate (default: 0)",
+    )
+    _add_common_options(demo)
+    demo.set_defaults(handler=_run_demo)
+
+    est = sub.add_parser(
+        "estimate",
+        help="estimate MI between two columns of a CSV file",
+        description="Estimate the mutual information between two numeric "
+        "columns of a CSV file ('-' reads standard input).",
+    )
+    est.add_argument("file", metavar="FILE.csv", help="CSV file with a header row")
+    est.add_argument("--x", required=True, metavar="COL", help="name of the first column")
+    est.add_argument("--y", required=True, metavar="COL", help="name of the second column")
+    est.add_argument(
+        "--seed", type=_non_negative_int, default=None, metavar="S",
+        help="random seed (default: fresh randomness on every run)",
+    )
+    _add_common_options(est)
+    est.set_defaults(handler=_run_estimate)
+    return parser
+
+
+# --------------------------------------------------------------------------- #
+# JAX persistent compilation cache
+# --------------------------------------------------------------------------- #
+def default_cache_dir() -> Path:
+    """Directory of the persistent compilation cache.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$BAYES_GMM_MI_CACHE_DIR`` when set and non-empty, otherwise
+        ``~/.cache/bayes_gmm_mi/jax``; ``~`` is expanded.
+    """
+    env = os.environ.get(CACHE_ENV_VAR, "").strip()
+    return Path(env).expanduser() if env else DEFAULT_CACHE_DIR.expanduser()
+
+
+def configure_compilation_cache(enabled: bool, path: str | os.PathLike | None = None) -> Path | None:
+    """Switch JAX's persistent compilation cache on or off for this process.
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether compiled kernels are read from and written to disk.
+    path : str or path-like, optional
+        Cache directory; by default :func:`default_cache_dir`. It is created if
+        needed. If it cannot be created, a warning is logged and the cache is
+        left off.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The directory in use, or None when the cache is off.
+
+    Notes
+    -----
+    This changes global JAX configuration (``jax_enable_compilation_cache``,
+    ``jax_compilation_cache_dir`` and
+    ``jax_persistent_cache_min_compile_time_secs``), which is why only the
+    command line does it. JAX initialises its cache once per process; it is
+    reset here so that a second call in the same process (as in tests) takes
+    effect.
+    """
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache
+
+    directory: Path | None = None
+    if enabled:
+        directory = Path(path).expanduser() if path is not None else default_cache_dir()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise PermissionError(f"{directory} is not writable")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            logger.warning(
+                "%s: warning: cannot use compilation cache directory %s (%s); "
+                "continuing without the cache",
+                PROG, directory, reason,
+            )
+            directory = None
+
+    if directory is not None:
+        jax.config.update("jax_compilation_cache_dir", str(directory))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_enable_compilation_cache", True)
+    else:
+        jax.config.update("jax_enable_compilation_cache", False)
+    # Forget any cache JAX set up earlier in this process, so the new settings
+    # are read at the next compilation.
+    compilation_cache.reset_cache()
+    return directory
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+def _one_line(message: Any) -> str:
+    """Collapse a message onto a single line."""
+    return " ".join(str(message).split()) or "unknown error"
+
+
+def _exception_message(exc: BaseException) -> str:
+    """Message of an exception without ``KeyError``'s extra quotes."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        return _one_line(exc.args[0])
+    return _one_line(exc)
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats by None (JSON has no NaN) and numpy scalars by Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _spawn_seeds(seed: int | None, n: int) -> list[int | None]:
+    """Independent integer seeds for ``n`` random streams derived from one seed."""
+    if seed is None:
+        return [None] * n
+    children = np.random.SeedSequence(seed).spawn(n)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace, random_state: int | None):
+    """Call :func:`bayes_gmm_mi.mutual_information`, turning its input errors into CLIError."""
+    from bayes_gmm_mi import mutual_information
+
+    try:
+        return mutual_information(
+            x,
+            y,
+            n_components=args.components,
+            n_bootstrap=args.bootstrap,
+            random_state=random_state,
+            units=args.units,
+            progress=args.progress,
+        )
+    except (ValueError, TypeError) as exc:
+        raise CLIError(_exception_message(exc)) from exc
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    """Format a number for the readable summary (``n/a`` for NaN)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _summary_lines(result, units: str) -> list[str]:
+    """Lines describing an :class:`~bayes_gmm_mi.MIResult`."""
+    unit = _UNIT_NAMES.get(units, units)
+    low, high = result.interval(0.95)
+    spread = f" ± {_fmt(result.std)}" if math.isfinite(result.std) else ""
+    lines = [f"MI:            {_fmt(result.mean)}{spread} {unit}"]
+    if math.isfinite(low):
+        lines.append(f"95% interval:  [{_fmt(low)}, {_fmt(high)}] {unit}")
+    else:
+        lines.append("95% interval:  n/a (no bootstrap replicates)")
+    lines.append(f"point estimate: {_fmt(result.point_estimate)} {unit} "
+                 f"(Monte Carlo error {result.mc_error:.1e})")
+    lines.append(f"components:    {result.n_components}")
+    lines.append(f"method:        {result.method} ({result.draws.size} replicates)")
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# Output functions (the only places that print)
+# --------------------------------------------------------------------------- #
+def _print_json(obj: dict[str, Any]) -> None:
+    """Print one JSON object on standard output."""
+    print(json.dumps(_json_safe(obj), allow_nan=False))
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    """Print a readable summary on standard output."""
+    print("\n".join(lines))
+
+
+def _print_error(message: str) -> None:
+    """Print a one-line error message on standard error."""
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- #
+# Sub-commands
+# --------------------------------------------------------------------------- #
+def _run_demo(args: argparse.Namespace, t_start: float) -> int:
+    """Run ``bayes-gmm-mi demo``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+    t_start : float
+        ``time.perf_counter()`` when the command started.
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    from bayes_gmm_mi.datasets import get_dataset
+
+    data_seed, fit_seed = _spawn_seeds(args.seed, 2)
+    t0 = time.perf_counter()
+    try:
+        dataset = get_dataset(args.dataset)
+        x, y = dataset.sample(args.n, random_state=data_seed)
+        truth_nat = float(dataset.mi)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CLIError(_exception_message(exc)) from exc
+    t_data = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    result = _estimate(x, y, args, fit_seed)
+    t_estimate = time.perf_counter() - t0
+    t_total = time.perf_counter() - t_start
+
+    truth = truth_nat if args.units == "nat" else truth_nat / math.log(2.0)
+    low, high = result.interval(0.95)
+    inside = bool(low <= truth <= high) if math.isfinite(low) else None
+    unit = _UNIT_NAMES[args.units]
+
+    if args.json:
+        out = {
+            "dataset": args.dataset,
+            "description": repr(dataset),
+            "n": args.n,
+            "seed": args.seed,
+            **result.to_dict(),
+            "truth": truth,
+            "truth_in_interval": inside,
+            "time_s": {"total": t_total, "data": t_data, "compile_and_estimate": t_estimate},
+        }
+        _print_json(out)
+        return _EXIT_OK
+
+    if inside is None:
+        verdict = "n/a (no interval)"
+    else:
+        verdict = "yes" if inside else "no"
+    lines = [
+        f"data set:      {args.dataset} — {dataset!r}",
+        f"sample size:   N = {args.n} (seed {args.seed})",
+        *_summary_lines(result, args.units),
+        f"truth:         {_fmt(truth)} {unit}",
+        f"truth in 95% interval: {verdict}",
+        f"time:          {t_total:.2f} s total "
+        f"(compile + estimate {t_estimate:.2f} s, data {t_data:.2f} s)",
+    ]
+    _print_lines(lines)
+    return _EXIT_OK
+
+
+def _read_columns(path: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read two numeric columns of a CSV file, with one-line errors for bad input.
+
+    Parameters
+    ----------
+    path : str
+        CSV file with a header row, or ``-`` for standard input.
+    xcol, ycol : str
+        Column names.
+
+    Returns
+    -------
+    (x, y) : tuple of ndarray of float
+        The two columns.
+
+    Raises
+    ------
+    CLIError
+        If the file cannot be read, a column is missing or not numeric, or a
+        value is missing or not finite.
+    """
+    import pandas as pd
+
+    if xcol == ycol:
+        raise CLIError(f"--x and --y name the same column {xcol!r}; MI of a variable "
+                       "with itself is infinite")
+    source: Any = sys.stdin if path == "-" else path
+    if path != "-":
+        p = Path(path)
+        if not p.exists():
+            raise CLIError(f"file not found: {path}")
+        if p.is_dir():
+            raise CLIError(f"{path} is a directory, not a CSV file")
+    try:
+        frame = pd.read_csv(source)
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path} is empty (expected a CSV file with a header row)")
+    except pd.errors.ParserError as exc:
+        raise CLIError(f"cannot parse {path} as CSV: {_one_line(exc)}")
+    except UnicodeDecodeError:
+        raise CLIError(f"{path} is not a UTF-8 text file")
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}")
+
+    available = [str(c) for c in frame.columns]
+    missing = [c for c in (xcol, ycol) if c not in frame.columns]
+    if missing:
+        names = " and ".join(repr(c) for c in missing)
+        noun = "column" if len(missing) == 1 else "columns"
+        raise CLIError(f"{noun} {names} not found in {path}; available columns: "
+                       f"{', '.join(repr(c) for c in available)}")
+    if len(frame) == 0:
+        raise CLIError(f"{path} has a header but no data rows")
+
+    arrays = []
+    for name in (xcol, ycol):
+        column = frame[name]
+        if isinstance(column, pd.DataFrame):
+            raise CLIError(f"column name {name!r} appears more than once in {path}")
+        if pd.api.types.is_bool_dtype(column.dtype):
+            raise CLIError(f"column {name!r} holds True/False values, not continuous numbers")
+        if not (pd.api.types.is_numeric_dtype(column.dtype)
+                and not pd.api.types.is_complex_dtype(column.dtype)):
+            bad = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+            example = ""
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                example = f" (e.g. {column.iloc[row]!r} in data row {row + 1})"
+            raise CLIError(f"column {name!r} is not numeric{example}")
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        nan = np.isnan(values)
+        if nan.any():
+            raise CLIError(f"column {name!r} has {int(nan.sum())} missing (NaN) value(s), "
+                           f"first in data row {int(np.flatnonzero(nan)[0]) + 1}; "
+                           "drop or fill them first")
+        inf = ~np.isfinite(values)
+        if inf.any():
+            raise CLIError(f"column {name!r} has {int(inf.sum())} infinite value(s), "
+                           f"first in data row {int(np.flatnonzero(inf)[0]) + 1}")
+        arrays.append(values)
+    return arrays[0], arrays[1]
+
+
+def _run_estimate(args: argparse.Namespace, t_start: float) -> int:
+    """Run ``bayes-gmm-mi estimate``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+    t_start : float
+        ``time.perf_counter()`` when the command started.
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    x, y = _read_columns(args.file, args.x, args.y)
+    t0 = time.perf_counter()
+    result = _estimate(x, y, args, args.seed)
+    t_estimate = time.perf_counter() - t0
+
+    if args.json:
+        _print_json({"file": args.file, "x": args.x, "y": args.y, **result.to_dict()})
+        return _EXIT_OK
+    lines = [
+        f"file:          {args.file}",
+        f"columns:       x = {args.x!r}, y = {args.y!r} (N = {result.n_samples})",
+        *_summary_lines(result, args.units),
+        f"time:          {time.perf_counter() - t_start:.2f} s total "
+        f"(compile + estimate {t_estimate:.2f} s)",
+    ]
+    _print_lines(lines)
+    return _EXIT_OK
+
+
+# --------------------------------------------------------------------------- #
+# Entry point
+# --------------------------------------------------------------------------- #
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``bayes-gmm-mi`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for a usage error or bad input (reported
+        as one line on standard error), 130 when interrupted. ``--help`` and
+        ``--version`` return 0 instead of raising ``SystemExit``.
+    """
+    t_start = time.perf_counter()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else _EXIT_ERROR)
+
+    try:
+        configure_compilation_cache(enabled=not args.no_cache)
+        return args.handler(args, t_start)
+    except CLIError as exc:
+        _print_error(str(exc))
+        return _EXIT_ERROR
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return _EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Tests of the ``bayes-gmm-mi`` command line (bayes_gmm_mi.cli)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_gmm_mi import __version__
+from bayes_gmm_mi.cli import DEMO_DATASETS, configure_compilation_cache, main
+from bayes_gmm_mi.datasets import DATASETS, BivariateGaussian, GammaExponential
+
+PREFIX = "bayes-gmm-mi: error:"
+RHO = 0.8
+N_CSV = 1000
+FAST = ["--bootstrap", "5", "--no-cache"]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path, monkeypatch):
+    """Never let a test write to the user's real cache directory."""
+    monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(tmp_path / "jax-cache"))
+
+
+@pytest.fixture(scope="module")
+def csv_path(tmp_path_factory) -> Path:
+    """A CSV with a known-MI Gaussian pair plus columns that must be rejected."""
+    x, y = BivariateGaussian(rho=RHO).sample(N_CSV, random_state=123)
+    frame = pd.DataFrame(
+        {
+            "a": x,
+            "b": y,
+            "label": ["cat" if i % 2 else "dog" for i in range(N_CSV)],
+            "flag": [bool(i % 2) for i in range(N_CSV)],
+            "holes": np.where(np.arange(N_CSV) % 100 == 7, np.nan, y),
+            "const": np.full(N_CSV, 3.0),
+        }
+    )
+    path = tmp_path_factory.mktemp("csv") / "gauss.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _run(capsys, argv):
+    """Call main() in-process; return (exit status, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _json(capsys, argv) -> dict:
+    code, out, err = _run(capsys, argv)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out  # one JSON object, nothing else on stdout
+    return json.loads(lines[0])
+
+
+def _assert_one_line_error(code, out, err, pattern):
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(PREFIX), err
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+# --------------------------------------------------------------------------- #
+# Parser-level behaviour (no estimate)
+# --------------------------------------------------------------------------- #
+def test_version(capsys):
+    code, out, _ = _run(capsys, ["--version"])
+    assert code == 0
+    assert __version__ in out
+
+
+def test_no_command_is_usage_error(capsys):
+    code, out, err = _run(capsys, [])
+    assert code == 2
+    assert "usage:" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--n", "0"],
+        ["demo", "--bootstrap", "-1"],
+        ["demo", "--units", "dB"],
+        ["demo", "--components", "zero"],
+        ["estimate", "x.csv", "--x", "a"],  # --y missing
+    ],
+)
+def test_bad_options_are_usage_errors(capsys, argv):
+    code, _, err = _run(capsys, argv)
+    assert code == 2
+    assert "usage:" in err
+    assert "Traceback" not in err
+
+
+def test_demo_dataset_names_match_library():
+    assert set(DEMO_DATASETS) == set(DATASETS)
+
+
+# --------------------------------------------------------------------------- #
+# Errors in the input: one line on stderr, exit status 2
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    "cols, pattern",
+    [
+        (["--x", "a", "--y", "nope"], r"'nope' not found.*available columns: 'a', 'b', 'label'"),
+        (["--x", "label", "--y", "b"], r"column 'label' is not numeric.*'dog'"),
+        (["--x", "a", "--y", "flag"], r"column 'flag' holds True/False"),
+        (["--x", "a", "--y", "holes"], r"column 'holes' has 10 missing \(NaN\) value\(s\)"),
+        (["--x", "a", "--y", "a"], r"same column 'a'"),
+    ],
+)
+def test_estimate_column_errors(capsys, csv_path, cols, pattern):
+    code, out, err = _run(capsys, ["estimate", csv_path, *cols, *FAST])
+    _assert_one_line_error(code, out, err, pattern)
+
+
+def test_missing_file(capsys, tmp_path):
+    missing = tmp_path / "does-not-exist.csv"
+    code, out, err = _run(capsys, ["estimate", missing, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err, r"file not found: .*does-not-exist\.csv")
+
+
+def test_empty_file_and_header_only(capsys, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, out, err = _run(capsys, ["estimate", empty, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err, r"empty\.csv is empty")
+
+    header = tmp_path / "header.csv"
+    header.write_text("a,b\n")
+    code, out, err = _run(capsys, ["estimate", header, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err, r"no data rows")
+
+
+def test_directory_instead_of_file(capsys, tmp_path):
+    code, out, err = _run(capsys, ["estimate", tmp_path, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err, r"is a directory")
+
+
+def test_too_few_rows(capsys, tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,b\n1.0,2.0\n2.0,1.5\n3.5,4.0\n")
+    code, out, err = _run(capsys, ["estimate", path, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err, r"(?i)rows|samples")
+
+
+def test_library_error_constant_column(capsys, csv_path):
+    code, out, err = _run(capsys, ["estimate", csv_path, "--x", "a", "--y", "const", *FAST])
+    _assert_one_line_error(code, out, err, r"constant")
+
+
+def test_library_error_too_many_components(capsys, tmp_path):
+    path = tmp_path / "small.csv"
+    x, y = BivariateGaussian(rho=0.5).sample(30, random_state=0)
+    pd.DataFrame({"a": x, "b": y}).to_csv(path, index=False)
+    code, out, err = _run(
+        capsys, ["estimate", path, "--x", "a", "--y", "b", "--components", "1000", *FAST]
+    )
+    _assert_one_line_error(code, out, err, r"(?i)component")
+
+
+def test_demo_unknown_dataset(capsys):
+    code, out, err = _run(capsys, ["demo", "--dataset", "gama-exponential", *FAST])
+    _assert_one_line_error(code, out, err, r"unknown dataset 'gama-exponential'.*gamma-exponential")
+
+
+# --------------------------------------------------------------------------- #
+# demo
+# --------------------------------------------------------------------------- #
+def test_demo_summary(capsys):
+    code, out, err = _run(capsys, ["demo", "--n", "400", *FAST])
+    assert code == 0, err
+    assert "Traceback" not in err
+    truth = GammaExponential(alpha=1.0, log=True).mi
+    assert "gamma-exponential" in out
+    assert "N = 400" in out
+    assert f"{truth:.4f} nats" in out
+    for label in ("MI:", "95% interval:", "truth:", "truth in 95% interval:", "components:",
+                  "time:", "compile + estimate"):
+        assert label in out, out
+
+
+def test_demo_json_in_bits(capsys):
+    d = _json(capsys, ["demo", "--n", "400", "--units", "bit", "--json", *FAST])
+    assert d["units"] == "bit"
+    assert d["dataset"] == "gamma-exponential"
+    assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 5
+    assert d["truth"] == pytest.approx(GammaExponential().mi / math.log(2), rel=1e-12)
+    low, high = d["interval"]
+    assert d["truth_in_interval"] == (low <= d["truth"] <= high)
+    assert abs(d["mi"] - d["truth"]) < 0.25  # bits; N=400, loose
+    assert set(d["time_s"]) == {"total", "data", "compile_and_estimate"}
+    assert d["time_s"]["total"] >= d["time_s"]["compile_and_estimate"] > 0
+
+
+def test_demo_gaussian_dataset(capsys):
+    d = _json(capsys, ["demo", "--dataset", "gaussian", "--n", "400", "--json", *FAST])
+    assert d["truth"] == pytest.approx(BivariateGaussian().mi)
+
+
+# --------------------------------------------------------------------------- #
+# estimate
+# --------------------------------------------------------------------------- #
+def test_estimate_json_close_to_truth(capsys, csv_path):
+    truth = -0.5 * math.log(1 - RHO**2)
+    d = _json(capsys, ["estimate", csv_path, "--x", "a", "--y", "b", "--bootstrap", "10",
+                       "--seed", "1", "--json", "--no-cache"])
+    assert d["file"] == str(csv_path) and d["x"] == "a" and d["y"] == "b"
+    assert d["units"] == "nat" and d["method"] == "bootstrap"
+    assert d["n_samples"] == N_CSV and d["n_draws"] == 10
+    low, high = d["interval"]
+    assert 0 < low < high < 2 * truth
+    assert high - low < 0.5
+    assert low <= d["mi"] <= high
+    assert abs(d["mi"] - truth) < 0.1
+    assert d["std"] > 0
+
+
+def test_estimate_bits_is_nats_over_ln2(capsys, csv_path):
+    base = ["estimate", csv_path, "--x", "a", "--y", "b", "--seed", "7", "--json", *FAST]
+    nat = _json(capsys, base)
+    bit = _json(capsys, [*base, "--units", "bit"])
+    assert bit["units"] == "bit"
+    for key in ("mi", "point_estimate", "std"):
+        assert nat[key] / bit[key] == pytest.approx(math.log(2), rel=1e-6), key
+    for n_lim, b_lim in zip(nat["interval"], bit["interval"]):
+        assert n_lim / b_lim == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_estimate_same_seed_is_reproducible(capsys, csv_path):
+    argv = ["estimate", csv_path, "--x", "b", "--y", "a", "--seed", "3", "--json", *FAST]
+    code1, out1, _ = _run(capsys, argv)
+    code2, out2, _ = _run(capsys, argv)
+    assert code1 == code2 == 0
+    assert out1 == out2
+
+
+def test_estimate_fixed_components_and_summary(capsys, csv_path):
+    code, out, err = _run(capsys, ["estimate", csv_path, "--x", "a", "--y", "b",
+                                   "--components", "2", "--seed", "0", *FAST])
+    assert code == 0, err
+    assert err == ""  # nothing but the result without --progress
+    assert "components:    2" in out
+    for label in ("gauss.csv", "x = 'a', y = 'b'", "N = 1000", "MI:", "nats", "95% interval:"):
+        assert label in out, out
+
+
+def test_estimate_progress_goes_to_stderr(capsys, csv_path):
+    code, out, err = _run(capsys, ["estimate", csv_path, "--x", "a", "--y", "b", "--seed", "0",
+                                   "--json", "--progress", *FAST])
+    assert code == 0
+    json.loads(out)  # stdout still holds only the JSON object
+    assert err.strip() != ""
+
+
+def test_estimate_reads_stdin(capsys, csv_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(csv_path.read_text()))
+    d = _json(capsys, ["estimate", "-", "--x", "a", "--y", "b", "--seed", "0", "--json", *FAST])
+    assert d["file"] == "-" and d["n_samples"] == N_CSV
+
+
+# --------------------------------------------------------------------------- #
+# Persistent compilation cache
+# --------------------------------------------------------------------------- #
+def test_configure_compilation_cache(tmp_path):
+    import jax
+
+    try:
+        used = configure_compilation_cache(True, tmp_path / "c")
+        assert used == tmp_path / "c" and used.is_dir()
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "c")
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0
+        assert jax.config.jax_enable_compilation_cache
+    finally:
+        assert configure_compilation_cache(False) is None
+    assert not jax.config.jax_enable_compilation_cache
+
+
+def test_cache_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(tmp_path / "from-env"))
+    try:
+        assert configure_compilation_cache(True) == tmp_path / "from-env"
+    finally:
+        configure_compilation_cache(False)
+
+
+def test_uncreatable_cache_dir_warns_and_continues(capsys, caplog, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(blocker / "jax"))
+    code, out, err = _run(capsys, ["demo", "--n", "300", "--bootstrap", "5", "--json"])
+    assert code == 0, err
+    json.loads(out)
+    assert "continuing without the cache" in caplog.text
+
+
+def test_no_cache_creates_nothing(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "never"
+    monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(target))
+    code, _, err = _run(capsys, ["demo", "--n", "300", *FAST])
+    assert code == 0, err
+    assert not target.exists()
+
+
+# --------------------------------------------------------------------------- #
+# The installed console script
+# --------------------------------------------------------------------------- #
+def test_console_script_demo(tmp_path):
+    script = Path(sys.executable).with_name("bayes-gmm-mi")
+    if not script.exists():
+        pytest.skip(f"console script not installed next to {sys.executable}")
+    cache = tmp_path / "jax-cache"
+    env = {**os.environ, "BAYES_GMM_MI_CACHE_DIR": str(cache)}
+    proc = subprocess.run(
+        [str(script), "demo", "--n", "400", "--bootstrap", "5"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "MI:" in proc.stdout and "truth:" in proc.stdout
+    assert f"{GammaExponential().mi:.4f}" in proc.stdout
+    # The persistent compilation cache was switched on and written.
+    assert cache.is_dir() and any(cache.iterdir())
