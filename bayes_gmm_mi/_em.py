@@ -3,17 +3,13 @@
 Every fit the estimator needs is the same computation on the same array with
 different per-row weights: a bootstrap replicate has multinomial counts, a
 cross-validation training fold has 0/1 weights, padding rows have weight 0. The
-functions here fit *one* weighted data set; the ``*_batch`` entry points ``vmap``
-them over fits and are jitted once per (rows, dimension, components, batch size).
+functions here fit *one* weighted data set; :func:`fit_batch` runs them over a
+fixed-capacity batch of fits (see ``_batching``) and is compiled once per (rows,
+dimension, padded components, initialisation scheme).
 
 The number of components is padded too: a fit with ``n_active`` components out of
 ``k_pad`` keeps the surplus components at weight 0, so one compiled kernel serves
 every K up to ``k_pad``.
-
-Batches run as ``lax.map`` (a sequential loop inside one compiled kernel), not
-``vmap``: a vmapped ``while_loop`` keeps iterating every member until the slowest
-has converged, which on the CPU measured about twice slower for bootstrap batches
-(iteration counts within a batch vary from tens to hundreds).
 
 Numerical care (after scikit-learn's ``GaussianMixture``): log-sum-exp in the
 E-step, ``reg_covar`` added to every covariance, log-densities through the
@@ -32,6 +28,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.scipy.special import logsumexp
 
+from bayes_gmm_mi._batching import map_prefix
 from bayes_gmm_mi._linalg import precision_cholesky
 
 __all__ = [
@@ -41,8 +38,7 @@ __all__ = [
     "component_log_prob",
     "log_likelihood",
     "weighted_mean_log_likelihood",
-    "fit_from_init_batch",
-    "fit_warm_batch",
+    "fit_batch",
 ]
 
 #: Initialisation schemes understood by :func:`initialise`.
@@ -303,52 +299,47 @@ def fit_em(x: Array, sample_weight: Array, params: GMMParams, reg_covar, tol, ma
 
 
 @partial(jax.jit, static_argnames=("k_pad", "init"))
-def fit_from_init_batch(keys: Array, x: Array, sample_weights: Array, n_active, *, k_pad: int,
-                        init: str, reg_covar, tol, max_iter) -> EMResult:
-    """Initialise and fit a batch of weighted data sets that share ``x``.
+def fit_batch(seeds: Array, x: Array, train_weights: Array, score_weights: Array, n_members,
+              n_active, start: GMMParams, warm, *, k_pad: int, init: str, reg_covar, tol,
+              max_iter) -> tuple[EMResult, Array]:
+    """Fit a batch of weighted data sets that share ``x``, and score each fit.
 
     Parameters
     ----------
-    keys : Array of shape (M, 2) (or typed keys of shape (M,))
-        One PRNG key per fit.
+    seeds : Array of shape (C,), int32
+        PRNG seed of each member's initialisation (C: the batch capacity).
     x : Array of shape (N, D)
-    sample_weights : Array of shape (M, N)
+    train_weights : Array of shape (C, N)
+        EM row weights of each member (CV training mask, bootstrap counts, ...).
+    score_weights : Array of shape (C, N)
+        Row weights of each member's score (held-out mask for CV).
+    n_members : int
+        Members to fit (the first ``n_members`` of the capacity).
     n_active : int
-        Components per fit (≤ ``k_pad``).
+        Components per fit (≤ ``k_pad``) when initialising.
+    start : GMMParams with K = ``k_pad`` (unbatched)
+        Warm start shared by every member; used when ``warm`` is true.
+    warm : bool
+        Start from ``start`` instead of initialising with ``init``.
     k_pad, init : static
+        Padded number of components; initialisation scheme (:func:`initialise`).
     reg_covar, tol, max_iter : see :func:`fit_em`
 
     Returns
     -------
-    EMResult with a leading axis of length M.
+    fits : EMResult with leading axis C (zeros past ``n_members``)
+    scores : Array of shape (C,)
+        ``weighted_mean_log_likelihood`` of each fit on its ``score_weights``.
     """
 
-    def one(key, w):
-        p0 = initialise(key, x, w, n_active, k_pad, init, reg_covar)
-        return fit_em(x, w, p0, reg_covar, tol, max_iter)
+    def member(args):
+        seed, w, sw = args
+        p0 = jax.lax.cond(
+            warm,
+            lambda: start,
+            lambda: initialise(jax.random.key(seed), x, w, n_active, k_pad, init, reg_covar),
+        )
+        fit = fit_em(x, w, p0, reg_covar, tol, max_iter)
+        return fit, weighted_mean_log_likelihood(x, sw, fit.params)
 
-    return jax.lax.map(lambda a: one(*a), (keys, sample_weights))
-
-
-@jax.jit
-def fit_warm_batch(params: GMMParams, x: Array, sample_weights: Array, reg_covar, tol,
-                   max_iter) -> EMResult:
-    """Fit a batch of weighted data sets, all warm-started from one ``params``.
-
-    Parameters
-    ----------
-    params : GMMParams (unbatched)
-    x : Array of shape (N, D)
-    sample_weights : Array of shape (M, N)
-
-    Returns
-    -------
-    EMResult with a leading axis of length M.
-    """
-    return jax.lax.map(lambda w: fit_em(x, w, params, reg_covar, tol, max_iter), sample_weights)
-
-
-@jax.jit
-def weighted_score_batch(x: Array, sample_weights: Array, params: GMMParams) -> Array:
-    """Weighted mean log-likelihood of each fit on its own weights, shape (M,)."""
-    return jax.vmap(lambda w, p: weighted_mean_log_likelihood(x, w, p))(sample_weights, params)
+    return map_prefix(member, (seeds, train_weights, score_weights), n_members)

@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from bayes_gmm_mi import _em
-from bayes_gmm_mi._em import GMMParams
+from bayes_gmm_mi._batching import chunks, pad_to_capacity
+from bayes_gmm_mi._em import EMResult, GMMParams
 from bayes_gmm_mi._mi import mi_monte_carlo_batch, mi_quadrature_batch
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
@@ -34,10 +35,7 @@ __all__ = ["GMMMI"]
 logger = logging.getLogger("bayes_gmm_mi")
 
 _UNITS = {"nat": 1.0, "bit": 1.0 / math.log(2.0)}
-#: Bootstrap fits run as vmapped batches of this many replicates.
-_BOOT_CHUNK = 25
-#: Mixtures integrated per call of the (fixed-shape) MI kernels.
-_MI_CHUNK = 8
+_SEED_MAX = 2**31 - 1
 
 
 def _row_bucket(n: int) -> int:
@@ -63,17 +61,13 @@ def _take(tree, index):
     return jax.tree.map(lambda a: a[index], tree)
 
 
-def _pad_params(params: GMMParams, k_pad: int) -> GMMParams:
-    k, d = params.means.shape
-    extra = k_pad - k
-    if extra == 0:
-        return params
-    eye = jnp.broadcast_to(jnp.eye(d, dtype=params.means.dtype), (extra, d, d))
-    return GMMParams(
-        jnp.concatenate([params.weights, jnp.zeros(extra, params.weights.dtype)]),
-        jnp.concatenate([params.means, jnp.zeros((extra, d), params.means.dtype)]),
-        jnp.concatenate([params.covariances, eye]),
-    )
+def _concat(trees):
+    return jax.tree.map(lambda *a: np.concatenate(a), *trees)
+
+
+def _blank(k_pad: int, d: int) -> GMMParams:
+    eye = np.broadcast_to(np.eye(d, dtype=np.float32), (k_pad, d, d))
+    return GMMParams(np.zeros(k_pad, np.float32), np.zeros((k_pad, d), np.float32), eye)
 
 
 class GMMMI(BaseEstimator):
@@ -278,9 +272,9 @@ class GMMMI(BaseEstimator):
                 )
             self.selection_scores_ = {}
             k_pad = _component_bucket(k)
-            keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 1), self.n_init)
-            res = self._fit_from_init(keys, np.tile(rows, (self.n_init, 1)), k, k_pad)
-            fit = _take(res, int(np.argmax(np.asarray(res.log_lik))))
+            full = np.tile(rows, (self.n_init, 1))
+            res, _ = self._run_fits(self._init_seeds(seed), full, full, k, k_pad)
+            fit = _take(res, int(np.argmax(res.log_lik)))
 
         self._k_pad = k_pad
         self._params = fit.params
@@ -294,11 +288,35 @@ class GMMMI(BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _fit_from_init(self, keys, sample_weights: np.ndarray, k: int, k_pad: int) -> _em.EMResult:
-        return _em.fit_from_init_batch(
-            keys, self._x, jnp.asarray(sample_weights), k, k_pad=k_pad, init=self.init,
-            reg_covar=self.reg_covar, tol=self.tol, max_iter=self.max_iter,
-        )
+    def _init_seeds(self, seed: int) -> np.ndarray:
+        """One initialisation seed per ``n_init`` (shared by the folds of a K)."""
+        rng = np.random.default_rng([seed, 1])
+        return rng.integers(0, _SEED_MAX, self.n_init).astype(np.int32)
+
+    def _run_fits(self, seeds: np.ndarray, train: np.ndarray, score: np.ndarray, n_active: int,
+                  k_pad: int, start: GMMParams | None = None,
+                  on_chunk=None) -> tuple[EMResult, np.ndarray]:
+        """Run EM for each row of ``train`` through the fixed-capacity kernel.
+
+        Returns the fits and scores as numpy arrays with one row per member.
+        """
+        warm = start is not None
+        if start is None:
+            start = _blank(k_pad, self._x.shape[1])
+        fits, scores = [], []
+        for lo, hi in chunks(len(seeds)):
+            batch = pad_to_capacity((seeds[lo:hi], train[lo:hi], score[lo:hi]))
+            res, sc = _em.fit_batch(
+                batch[0], self._x, batch[1], batch[2], hi - lo, n_active, start, warm,
+                k_pad=k_pad, init=self.init, reg_covar=self.reg_covar, tol=self.tol,
+                max_iter=self.max_iter,
+            )
+            res, sc = jax.device_get((res, sc))
+            fits.append(_take(res, slice(0, hi - lo)))
+            scores.append(sc[: hi - lo])
+            if on_chunk is not None:
+                on_chunk(hi - lo)
+        return _concat(fits), np.concatenate(scores)
 
     def _select(self, n: int, d: int, seed: int) -> tuple[_em.EMResult, int]:
         """Grow K until the selection score stops improving; return the best full fit."""
@@ -323,9 +341,7 @@ class GMMMI(BaseEstimator):
             n_train = n
         per_init = groups.shape[0]
         weights = np.tile(groups, (n_init, 1))
-        keys = jnp.repeat(
-            jax.random.split(jax.random.fold_in(jax.random.key(seed), 1), n_init), per_init, axis=0
-        )
+        seeds = np.repeat(self._init_seeds(seed), per_init)
         k_limit = min(self.max_components, n_train // (d + 1))
         if k_limit < 1:
             raise ValueError(
@@ -333,19 +349,22 @@ class GMMMI(BaseEstimator):
                 f"{d + 1} rows; got {n} rows in total. Pass more data."
             )
         if self.selection == "cv":
-            val_weights = jnp.asarray(np.tile(np.concatenate([val, rows[None]]), (n_init, 1)))
+            score_weights = np.tile(np.concatenate([val, rows[None]]), (n_init, 1))
+        else:
+            score_weights = weights
 
         scores: dict[int, float] = {}
         fits: dict[int, _em.EMResult] = {}
         best_k, best_score, stall = 0, -np.inf, 0
         with progress_bar(self.progress, k_limit, "selecting components") as bar:
             for k in range(1, k_limit + 1):
-                res = self._fit_from_init(keys, weights, k, _component_bucket(k))
-                ll = np.asarray(res.log_lik).reshape(n_init, per_init)
+                res, held_out = self._run_fits(
+                    seeds, weights, score_weights, k, _component_bucket(k)
+                )
+                ll = res.log_lik.reshape(n_init, per_init)
                 best_init = int(np.argmax(ll[:, -1]))
                 fits[k] = _take(res, best_init * per_init + per_init - 1)
                 if self.selection == "cv":
-                    held_out = np.asarray(_em.weighted_score_batch(self._x, val_weights, res.params))
                     score = float(held_out.reshape(n_init, per_init)[:, :n_folds].mean(axis=1).max())
                     scores[k] = score
                 else:
@@ -417,23 +436,19 @@ class GMMMI(BaseEstimator):
         return jnp.asarray(z), jnp.asarray(u)
 
     def _integrate(self, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
-        """MI (nats) and its MC error for a batch of mixtures, in fixed-size chunks."""
-        m = params.weights.shape[0]
-        pad = (-m) % _MI_CHUNK
-        if pad:
-            params = jax.tree.map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, 0)]), params)
+        """MI (nats) and its MC error for a batch of mixtures (numpy arrays)."""
         mis, errs = [], []
-        for start in range(0, m + pad, _MI_CHUNK):
-            chunk = jax.tree.map(lambda a: a[start:start + _MI_CHUNK], params)
+        for lo, hi in chunks(params.weights.shape[0]):
+            batch = pad_to_capacity(_take(params, slice(lo, hi)))
             if self.integration == "mc":
                 z, u = self._mc_base
-                mi, err = mi_monte_carlo_batch(chunk, z, u, dx=1)
+                mi, err = mi_monte_carlo_batch(batch, hi - lo, z, u, dx=1)
             else:
-                mi = mi_quadrature_batch(chunk)
-                err = jnp.zeros_like(mi)
-            mis.append(np.asarray(mi))
-            errs.append(np.asarray(err))
-        return np.concatenate(mis)[:m], np.concatenate(errs)[:m]
+                mi = mi_quadrature_batch(batch, hi - lo)
+                err = np.zeros_like(mi)
+            mis.append(np.asarray(mi)[: hi - lo])
+            errs.append(np.asarray(err)[: hi - lo])
+        return np.concatenate(mis), np.concatenate(errs)
 
     # -------------------------------------------------------------- bootstrap
     def _check_fitted(self) -> None:
@@ -475,24 +490,15 @@ class GMMMI(BaseEstimator):
             rng = np.random.default_rng([self._seed, 2])
             counts = np.zeros((b, self._rows.shape[0]), np.float32)
             counts[:, :n] = rng.multinomial(n, np.full(n, 1.0 / n), size=b)
-            chunk = min(b, _BOOT_CHUNK)
-            pad = (-b) % chunk
-            if pad:
-                counts = np.concatenate([counts, np.repeat(counts[-1:], pad, 0)])
-            fits = []
             with progress_bar(self.progress, b, "bootstrap") as bar:
-                for lo in range(0, b + pad, chunk):
-                    res = _em.fit_warm_batch(
-                        self._params, self._x, jnp.asarray(counts[lo:lo + chunk]),
-                        self.reg_covar, self.tol, self.max_iter,
-                    )
-                    fits.append(res)
-                    bar.update(min(chunk, b - lo))
-            res = jax.tree.map(lambda *a: jnp.concatenate(a)[:b], *fits)
+                res, _ = self._run_fits(
+                    np.zeros(b, np.int32), counts, counts, self.n_components_, self._k_pad,
+                    start=self._params, on_chunk=bar.update,
+                )
             mi, _ = self._integrate(res.params)
             draws = mi * _UNITS[self.units]
-            not_converged = int(b - np.asarray(res.converged).sum())
-            dropped = int((np.asarray(res.n_dropped) > 0).sum())
+            not_converged = int(b - res.converged.sum())
+            dropped = int((res.n_dropped > 0).sum())
             info.update(bootstrap_not_converged=not_converged, bootstrap_dropped=dropped)
             if not_converged:
                 warnings.warn(

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from bayes_gmm_mi._batching import map_prefix
 from bayes_gmm_mi._em import GMMParams, log_likelihood
 from bayes_gmm_mi._linalg import cholesky
 
@@ -76,21 +77,24 @@ def sample_mixture(params: GMMParams, z: Array, u: Array) -> Array:
 
 
 @partial(jax.jit, static_argnames=("dx",))
-def mi_monte_carlo_batch(params: GMMParams, z: Array, u: Array, dx: int) -> tuple[Array, Array]:
+def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
+                         dx: int) -> tuple[Array, Array]:
     """Monte Carlo MI of a batch of mixtures with common random numbers.
 
     Parameters
     ----------
-    params : GMMParams with a leading batch axis of length M
+    params : GMMParams with a leading batch axis of length C (the capacity)
+    n_members : int
+        Mixtures to integrate (the first ``n_members``; the rest give 0).
     z : Array of shape (S, D)
     u : Array of shape (S,)
     dx : int (static)
 
     Returns
     -------
-    mi : Array of shape (M,)
+    mi : Array of shape (C,)
         In nats.
-    mc_error : Array of shape (M,)
+    mc_error : Array of shape (C,)
         Monte Carlo standard error of each ``mi``.
     """
     s = z.shape[0]
@@ -99,11 +103,11 @@ def mi_monte_carlo_batch(params: GMMParams, z: Array, u: Array, dx: int) -> tupl
         f = mi_integrand(sample_mixture(p, z, u), p, dx)
         return jnp.mean(f), jnp.std(f) / jnp.sqrt(s)
 
-    return jax.lax.map(one, params)
+    return map_prefix(one, params, n_members)
 
 
 @jax.jit
-def mi_quadrature_batch(params: GMMParams) -> Array:
+def mi_quadrature_batch(params: GMMParams, n_members) -> Array:
     """MI of a batch of 2-D mixtures (scalar X and Y) by Gauss–Hermite quadrature.
 
     Each component's Gaussian is integrated on its own product grid of
@@ -112,11 +116,13 @@ def mi_quadrature_batch(params: GMMParams) -> Array:
 
     Parameters
     ----------
-    params : GMMParams with a leading batch axis; D must be 2
+    params : GMMParams with a leading batch axis of length C; D must be 2
+    n_members : int
+        Mixtures to integrate (the first ``n_members``).
 
     Returns
     -------
-    Array of shape (M,), in nats.
+    Array of shape (C,), in nats.
     """
     t, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
     grid = np.stack(np.meshgrid(t, t, indexing="ij"), axis=-1).reshape(-1, 2) * np.sqrt(2.0)
@@ -131,4 +137,4 @@ def mi_quadrature_batch(params: GMMParams) -> Array:
         f = mi_integrand(pts.reshape(k * g, d), p, 1).reshape(k, g)
         return jnp.sum(p.weights * (f @ gw))
 
-    return jax.lax.map(one, params)
+    return map_prefix(one, params, n_members)

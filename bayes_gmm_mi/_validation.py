@@ -65,7 +65,7 @@ def as_variable(value: Any, name: str) -> np.ndarray:
         )
     if arr.size and np.ptp(arr) == 0.0:
         raise ValueError(
-            f"{name} is constant (every value is {arr[0]!r}); MI with a constant is 0 "
+            f"{name} is constant (every value is {float(arr[0])!r}); MI with a constant is 0 "
             "and a mixture cannot be fitted to it."
         )
     return arr
