@@ -333,21 +333,39 @@ def _fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
+def _row(label: str, value: str) -> str:
+    """One aligned ``label: value`` line of the readable summary."""
+    return f"{label + ':':<16}{value}"
+
+
 def _summary_lines(result, units: str) -> list[str]:
     """Lines describing an :class:`~bayes_gmm_mi.MIResult`."""
     unit = _UNIT_NAMES.get(units, units)
     low, high = result.interval(0.95)
     spread = f" ± {_fmt(result.std)}" if math.isfinite(result.std) else ""
-    lines = [f"MI:            {_fmt(result.mean)}{spread} {unit}"]
+    lines = [_row("MI", f"{_fmt(result.mean)}{spread} {unit}")]
     if math.isfinite(low):
-        lines.append(f"95% interval:  [{_fmt(low)}, {_fmt(high)}] {unit}")
+        lines.append(_row("95% interval", f"[{_fmt(low)}, {_fmt(high)}] {unit}"))
     else:
-        lines.append("95% interval:  n/a (no bootstrap replicates)")
-    lines.append(f"point estimate: {_fmt(result.point_estimate)} {unit} "
-                 f"(Monte Carlo error {result.mc_error:.1e})")
-    lines.append(f"components:    {result.n_components}")
-    lines.append(f"method:        {result.method} ({result.draws.size} replicates)")
+        lines.append(_row("95% interval", "n/a (no bootstrap replicates)"))
+    lines.append(_row("point estimate", f"{_fmt(result.point_estimate)} {unit} "
+                                        f"(Monte Carlo error {result.mc_error:.1e})"))
+    lines.append(_row("components", str(result.n_components)))
+    lines.append(_row("method", f"{result.method} ({result.draws.size} replicates)"))
     return lines
+
+
+def _time_line(total: float, estimate: float, info: dict[str, Any], data: float | None = None) -> str:
+    """The ``time:`` line: total, and the estimate split into fit and bootstrap."""
+    parts = []
+    fit, boot = info.get("fit_time_s"), info.get("bootstrap_time_s")
+    if isinstance(fit, (int, float)) and isinstance(boot, (int, float)):
+        parts.append(f"fit {fit:.2f} s, bootstrap {boot:.2f} s")
+    detail = f": {parts[0]}" if parts else ""
+    text = f"{total:.2f} s total (compile + estimate {estimate:.2f} s{detail}"
+    if data is not None:
+        text += f"; data {data:.2f} s"
+    return _row("time", text + ")")
 
 
 # --------------------------------------------------------------------------- #
@@ -417,23 +435,28 @@ def _run_demo(args: argparse.Namespace, t_start: float) -> int:
             **result.to_dict(),
             "truth": truth,
             "truth_in_interval": inside,
-            "time_s": {"total": t_total, "data": t_data, "compile_and_estimate": t_estimate},
+            "time_s": {
+                "total": t_total,
+                "data": t_data,
+                "compile_and_estimate": t_estimate,
+                "fit": result.info.get("fit_time_s"),
+                "bootstrap": result.info.get("bootstrap_time_s"),
+            },
         }
         _print_json(out)
         return _EXIT_OK
 
     if inside is None:
-        verdict = "n/a (no interval)"
+        verdict = "n/a"
     else:
         verdict = "yes" if inside else "no"
     lines = [
-        f"data set:      {args.dataset} — {dataset!r}",
-        f"sample size:   N = {args.n} (seed {args.seed})",
+        _row("data set", f"{args.dataset} — {dataset!r}"),
+        _row("sample size", f"N = {args.n} (seed {args.seed})"),
         *_summary_lines(result, args.units),
-        f"truth:         {_fmt(truth)} {unit}",
-        f"truth in 95% interval: {verdict}",
-        f"time:          {t_total:.2f} s total "
-        f"(compile + estimate {t_estimate:.2f} s, data {t_data:.2f} s)",
+        _row("truth", f"{_fmt(truth)} {unit}"),
+        _row("truth inside", f"{verdict} (95% interval)"),
+        _time_line(t_total, t_estimate, result.info, t_data),
     ]
     _print_lines(lines)
     return _EXIT_OK
@@ -539,18 +562,21 @@ def _run_estimate(args: argparse.Namespace, t_start: float) -> int:
     """
     x, y = _read_columns(args.file, args.x, args.y)
     t0 = time.perf_counter()
-    result = _estimate(x, y, args, args.seed)
+    try:
+        result = _estimate(x, y, args, args.seed)
+    except CLIError as exc:
+        # The library calls the variables x and y; say which columns they are.
+        raise CLIError(f"{exc} (x is column {args.x!r}, y is column {args.y!r})") from exc
     t_estimate = time.perf_counter() - t0
 
     if args.json:
         _print_json({"file": args.file, "x": args.x, "y": args.y, **result.to_dict()})
         return _EXIT_OK
     lines = [
-        f"file:          {args.file}",
-        f"columns:       x = {args.x!r}, y = {args.y!r} (N = {result.n_samples})",
+        _row("file", args.file),
+        _row("columns", f"x = {args.x!r}, y = {args.y!r} (N = {result.n_samples})"),
         *_summary_lines(result, args.units),
-        f"time:          {time.perf_counter() - t_start:.2f} s total "
-        f"(compile + estimate {t_estimate:.2f} s)",
+        _time_line(time.perf_counter() - t_start, t_estimate, result.info),
     ]
     _print_lines(lines)
     return _EXIT_OK

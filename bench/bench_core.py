@@ -293,6 +293,14 @@ def _version(dist: str):
         return None
 
 
+def _loadavg():
+    """1-minute load average (other processes on a 2-core machine skew timings)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def machine_info(gmmmi_versions: dict | None) -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
@@ -320,6 +328,7 @@ def machine_info(gmmmi_versions: dict | None) -> dict:
         "machine": platform.machine(),
         "cpu_model": cpu_model,
         "cpu_count": os.cpu_count(),
+        "load_avg_1m_at_start": _loadavg(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": platform.python_version(),
         "jax_backend": jax_backend,
@@ -520,6 +529,7 @@ def main(argv=None) -> int:
 
                     def add(method, rec):
                         rec = dict(base, method=method, **rec)
+                        rec["load_avg_1m"] = _loadavg()
                         rec.setdefault("ok", True)
                         rec["bias"] = rec["mi"] - truth if rec.get("ok") and rec.get("mi") is not None else None
                         records.append(rec)
@@ -569,7 +579,7 @@ def main(argv=None) -> int:
     ratios = print_table(summary, truths)
     total = time.perf_counter() - _T0
     save({"summary": [dict(task=k[0], n=k[1], method=k[2], **v) for k, v in summary.items()],
-          "speedups": ratios, "total_runtime_s": total})
+          "speedups": ratios, "total_runtime_s": total, "load_avg_1m_at_end": _loadavg()})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0
 
