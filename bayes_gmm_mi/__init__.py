@@ -6,11 +6,13 @@ The public API:
 - :class:`GMMMI` — the scikit-learn-style estimator behind it;
 - :class:`MIResult` — the result (mean, std, draws, intervals);
 - :mod:`bayes_gmm_mi.datasets` — data sets with known MI;
-- :mod:`bayes_gmm_mi.exceptions` — the warnings raised on numerical trouble.
+- :mod:`bayes_gmm_mi.exceptions` — the warnings raised on numerical trouble;
+- :func:`configure_compilation_cache` — opt-in on-disk cache of compiled kernels.
 """
 
 from bayes_gmm_mi import datasets
 from bayes_gmm_mi._api import mutual_information
+from bayes_gmm_mi._cache import configure_compilation_cache
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
@@ -21,6 +23,7 @@ __all__ = [
     "GMMMI",
     "MIResult",
     "mutual_information",
+    "configure_compilation_cache",
     "datasets",
     "ConvergenceWarning",
     "DegenerateComponentWarning",

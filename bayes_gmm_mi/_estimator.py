@@ -11,11 +11,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from bayes_gmm_mi import _em
 from bayes_gmm_mi._batching import chunks, pad_to_capacity
 from bayes_gmm_mi._em import EMResult, GMMParams
+from bayes_gmm_mi._params import ParamsMixin
 from bayes_gmm_mi._mi import mi_monte_carlo_batch, mi_quadrature_batch
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
@@ -49,8 +49,13 @@ def _row_bucket(n: int) -> int:
 
 
 def _component_bucket(k: int) -> int:
-    """Padded component count: 8, 16, 32, ... (one compiled kernel per bucket)."""
-    return max(8, 1 << (k - 1).bit_length())
+    """Padded component count: 8, 12, 16, 24, 32, ... (one compiled kernel per bucket)."""
+    size = 8
+    while True:
+        for candidate in (size, size * 3 // 2):
+            if candidate >= k:
+                return candidate
+        size *= 2
 
 
 def _n_parameters(k: int, d: int) -> int:
@@ -70,7 +75,7 @@ def _blank(k_pad: int, d: int) -> GMMParams:
     return GMMParams(np.zeros(k_pad, np.float32), np.zeros((k_pad, d), np.float32), eye)
 
 
-class GMMMI(BaseEstimator):
+class GMMMI(ParamsMixin):
     """Mutual information between two continuous variables from a Gaussian mixture.
 
     ``fit`` standardises the data, chooses the number of components, fits the
@@ -262,21 +267,19 @@ class GMMMI(BaseEstimator):
         start = time.perf_counter()
 
         if self.n_components == "auto":
-            fit, k_pad = self._select(n, d, seed)
+            k, fit = self._select(n, d, seed)
         else:
-            k = int(self.n_components)
+            k, fit = int(self.n_components), None
             if n < k * (d + 1):
                 raise ValueError(
                     f"n_components={k} needs at least {k * (d + 1)} rows ({d + 1} per "
                     f"component); got {n}. Pass more data or fewer components."
                 )
             self.selection_scores_ = {}
-            k_pad = _component_bucket(k)
-            full = np.tile(rows, (self.n_init, 1))
-            res, _ = self._run_fits(self._init_seeds(seed), full, full, k, k_pad)
-            fit = _take(res, int(np.argmax(res.log_lik)))
+        if fit is None:
+            fit = self._fit_all_rows(k, seed)
 
-        self._k_pad = k_pad
+        self._k_pad = _component_bucket(k)
         self._params = fit.params
         self._report_fit(fit)
         self._set_public_params(fit.params, loc, scale)
@@ -318,8 +321,18 @@ class GMMMI(BaseEstimator):
                 on_chunk(hi - lo)
         return _concat(fits), np.concatenate(scores)
 
-    def _select(self, n: int, d: int, seed: int) -> tuple[_em.EMResult, int]:
-        """Grow K until the selection score stops improving; return the best full fit."""
+    def _fit_all_rows(self, k: int, seed: int) -> EMResult:
+        """Fit K components to all rows from ``n_init`` starts; keep the most likely."""
+        full = np.tile(self._rows, (self.n_init, 1))
+        res, _ = self._run_fits(self._init_seeds(seed), full, full, k, _component_bucket(k))
+        return _take(res, int(np.argmax(res.log_lik)))
+
+    def _select(self, n: int, d: int, seed: int) -> tuple[int, EMResult | None]:
+        """Grow K until the selection score stops improving.
+
+        Returns the chosen K and, for AIC/BIC, its full-data fit (cross-validation
+        fits only training folds, so the caller fits all rows at the chosen K).
+        """
         rows = self._rows
         n_init = self.n_init
         if self.selection == "cv":
@@ -333,14 +346,14 @@ class GMMMI(BaseEstimator):
             fold = np.full(rows.shape[0], -1)
             fold[perm] = np.arange(n) % n_folds
             val = np.stack([(fold == f).astype(np.float32) for f in range(n_folds)])
-            groups = np.concatenate([rows - val, rows[None]])  # train folds, then all rows
+            train = rows - val
             n_train = n - int(val.sum(axis=1).max())
         else:
-            n_folds = 0
-            groups = rows[None]
+            val = train = rows[None]
             n_train = n
-        per_init = groups.shape[0]
-        weights = np.tile(groups, (n_init, 1))
+        per_init = train.shape[0]
+        weights = np.tile(train, (n_init, 1))
+        score_weights = np.tile(val, (n_init, 1))
         seeds = np.repeat(self._init_seeds(seed), per_init)
         k_limit = min(self.max_components, n_train // (d + 1))
         if k_limit < 1:
@@ -348,10 +361,6 @@ class GMMMI(BaseEstimator):
                 f"too few rows to fit even one component: each training fold needs at least "
                 f"{d + 1} rows; got {n} rows in total. Pass more data."
             )
-        if self.selection == "cv":
-            score_weights = np.tile(np.concatenate([val, rows[None]]), (n_init, 1))
-        else:
-            score_weights = weights
 
         scores: dict[int, float] = {}
         fits: dict[int, _em.EMResult] = {}
@@ -361,14 +370,13 @@ class GMMMI(BaseEstimator):
                 res, held_out = self._run_fits(
                     seeds, weights, score_weights, k, _component_bucket(k)
                 )
-                ll = res.log_lik.reshape(n_init, per_init)
-                best_init = int(np.argmax(ll[:, -1]))
-                fits[k] = _take(res, best_init * per_init + per_init - 1)
                 if self.selection == "cv":
-                    score = float(held_out.reshape(n_init, per_init)[:, :n_folds].mean(axis=1).max())
+                    score = float(held_out.reshape(n_init, per_init).mean(axis=1).max())
                     scores[k] = score
                 else:
-                    total_ll = float(ll[best_init, -1]) * n
+                    best_init = int(np.argmax(res.log_lik))
+                    fits[k] = _take(res, best_init)
+                    total_ll = float(res.log_lik[best_init]) * n
                     penalty = 2.0 if self.selection == "aic" else math.log(n)
                     criterion = penalty * _n_parameters(k, d) - 2.0 * total_ll
                     scores[k] = criterion
@@ -397,7 +405,7 @@ class GMMMI(BaseEstimator):
                 stacklevel=3,
             )
         self.selection_scores_ = scores
-        return fits[best_k], _component_bucket(best_k)
+        return best_k, fits.get(best_k)
 
     def _report_fit(self, fit: _em.EMResult) -> None:
         self.converged_ = bool(fit.converged)

@@ -7,8 +7,6 @@ import numbers
 from typing import Any, Iterable
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
 __all__ = [
     "as_variable",
@@ -124,6 +122,9 @@ def gaussianise_ranks(values: np.ndarray) -> np.ndarray:
     An invertible, monotone map of each variable: MI is unchanged, heavy tails and
     hard edges are tamed.
     """
+    from scipy.special import ndtri  # imported here: scipy.stats is slow to import
+    from scipy.stats import rankdata
+
     n = values.shape[0]
     ranks = rankdata(values, axis=0, method="average")
     return ndtri((ranks - 0.5) / n)

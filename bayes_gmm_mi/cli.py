@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -38,12 +36,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from bayes_gmm_mi import __version__
+from bayes_gmm_mi._cache import CACHE_ENV_VAR, DEFAULT_CACHE_DIR, configure_compilation_cache
 
-__all__ = ["main", "build_parser", "configure_compilation_cache"]
+__all__ = ["main", "build_parser"]
 
 PROG = "bayes-gmm-mi"
-CACHE_ENV_VAR = "BAYES_GMM_MI_CACHE_DIR"
-DEFAULT_CACHE_DIR = Path("~/.cache/bayes_gmm_mi/jax")
 DEMO_DATASETS = ("gamma-exponential", "gaussian", "weinman", "transformed-gaussian")
 
 _EXIT_OK = 0
@@ -51,7 +48,6 @@ _EXIT_ERROR = 2
 _EXIT_INTERRUPTED = 130
 _UNIT_NAMES = {"nat": "nats", "bit": "bits"}
 
-logger = logging.getLogger(__name__)
 
 
 class CLIError(Exception):
@@ -197,79 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(est)
     est.set_defaults(handler=_run_estimate)
     return parser
-
-
-# --------------------------------------------------------------------------- #
-# JAX persistent compilation cache
-# --------------------------------------------------------------------------- #
-def default_cache_dir() -> Path:
-    """Directory of the persistent compilation cache.
-
-    Returns
-    -------
-    pathlib.Path
-        ``$BAYES_GMM_MI_CACHE_DIR`` when set and non-empty, otherwise
-        ``~/.cache/bayes_gmm_mi/jax``; ``~`` is expanded.
-    """
-    env = os.environ.get(CACHE_ENV_VAR, "").strip()
-    return Path(env).expanduser() if env else DEFAULT_CACHE_DIR.expanduser()
-
-
-def configure_compilation_cache(enabled: bool, path: str | os.PathLike | None = None) -> Path | None:
-    """Switch JAX's persistent compilation cache on or off for this process.
-
-    Parameters
-    ----------
-    enabled : bool
-        Whether compiled kernels are read from and written to disk.
-    path : str or path-like, optional
-        Cache directory; by default :func:`default_cache_dir`. It is created if
-        needed. If it cannot be created, a warning is logged and the cache is
-        left off.
-
-    Returns
-    -------
-    pathlib.Path or None
-        The directory in use, or None when the cache is off.
-
-    Notes
-    -----
-    This changes global JAX configuration (``jax_enable_compilation_cache``,
-    ``jax_compilation_cache_dir`` and
-    ``jax_persistent_cache_min_compile_time_secs``), which is why only the
-    command line does it. JAX initialises its cache once per process; it is
-    reset here so that a second call in the same process (as in tests) takes
-    effect.
-    """
-    import jax
-    from jax.experimental.compilation_cache import compilation_cache
-
-    directory: Path | None = None
-    if enabled:
-        directory = Path(path).expanduser() if path is not None else default_cache_dir()
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            if not os.access(directory, os.W_OK | os.X_OK):
-                raise PermissionError(f"{directory} is not writable")
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            logger.warning(
-                "%s: warning: cannot use compilation cache directory %s (%s); "
-                "continuing without the cache",
-                PROG, directory, reason,
-            )
-            directory = None
-
-    if directory is not None:
-        jax.config.update("jax_compilation_cache_dir", str(directory))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_enable_compilation_cache", True)
-    else:
-        jax.config.update("jax_enable_compilation_cache", False)
-    # Forget any cache JAX set up earlier in this process, so the new settings
-    # are read at the next compilation.
-    compilation_cache.reset_cache()
-    return directory
 
 
 # --------------------------------------------------------------------------- #

@@ -32,7 +32,6 @@ import numbers
 from typing import Any, Callable
 
 import numpy as np
-from scipy import special
 
 __all__ = [
     "DATASETS",
@@ -242,7 +241,9 @@ class GammaExponential:
     def mi(self) -> float:
         """Exact MI in nats: ``digamma(alpha) - log(alpha) + 1/alpha``."""
         a = self.alpha
-        return float(special.digamma(a) - math.log(a) + 1.0 / a)
+        from scipy.special import digamma  # lazy: scipy.special is slow to import
+
+        return float(digamma(a) - math.log(a) + 1.0 / a)
 
     def sample(
         self, n: int, random_state: None | int | np.random.Generator = None
@@ -287,7 +288,9 @@ def _psi_minus_log(z: float) -> float:
     if math.isinf(z):
         return 0.0
     if z < 1e6:
-        return float(special.digamma(z) - math.log(z))
+        from scipy.special import digamma
+
+        return float(digamma(z) - math.log(z))
     # Asymptotic series; the error of the truncation is O(z**-6) < 1e-36.
     zi2 = 1.0 / (z * z)
     return -0.5 / z - zi2 / 12.0 + zi2 * zi2 / 120.0
@@ -398,6 +401,12 @@ def _exp(t: np.ndarray) -> np.ndarray:
         return np.exp(t)
 
 
+def _normal_cdf(t: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr  # lazy: scipy.special is slow to import
+
+    return ndtr(t)
+
+
 def _sinh(t: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         return np.sinh(t)
@@ -409,7 +418,7 @@ _TRANSFORM_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sinh": _sinh,  # sinh(t): exponentially heavy tails on both sides
     "signed_power": _signed_power,  # t * |t|**0.5 = sign(t) |t|**1.5
     "cube": lambda t: t**3,  # t**3: heavy tails, flat near 0
-    "normal_cdf": special.ndtr,  # Phi(t): uniform on (0, 1)
+    "normal_cdf": _normal_cdf,  # Phi(t): uniform on (0, 1)
     "exp": _exp,  # exp(t): log-normal, right-skewed
     "arcsinh": np.arcsinh,  # arcsinh(t): lighter (logarithmic) tails
 }

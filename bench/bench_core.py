@@ -408,13 +408,15 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
                       f"{_fmt(s['median_time_s'], '10.3f')} {_fmt(s['median_wall_s'], '10.2f')} "
                       f"{_fmt(s['mean_mi'], '8.4f')} {_fmt(s['mean_std'], '8.4f')} "
                       f"{_fmt(s['mean_bias'], '+9.4f')} {ks:>8}")
+    ratios: list[dict] = []
+    if not any(k[2] == "gmmmi" for k in summary) or not any(k[2].startswith("ours") for k in summary):
+        return ratios
     print()
     print("Speed-up of ours over GMM-MI (ratio of median times; > 1 means ours is faster)")
     hdr2 = (f"{'task':<22} {'N':>6} {'GMM-MI/warm':>12} {'GMM-MI/fresh(in)':>17} "
             f"{'GMM-MI/fresh(wall)':>19}")
     print(hdr2)
     print("-" * len(hdr2))
-    ratios = []
     for task in tasks:
         for n in sizes:
             g = summary.get((task, n, "gmmmi"))

@@ -26,6 +26,11 @@ def test_init_only_stores_and_clone_works():
     assert not hasattr(copy, "weights_")
     copy.set_params(n_init=2, selection="bic")
     assert copy.n_init == 2 and copy.selection == "bic"
+    assert repr(copy) == (
+        "GMMMI(n_components=3, selection='bic', n_init=2, init='random', random_state=7)"
+    )
+    with pytest.raises(ValueError, match=r"invalid parameter 'ninit' for GMMMI; valid parameters:"):
+        copy.set_params(ninit=2)
     # __init__ does no validation (scikit-learn convention): errors come from fit
     GMMMI(n_init=-3)
 

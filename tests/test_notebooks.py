@@ -1,6 +1,5 @@
 """Every notebook in notebooks/ runs top to bottom in a small, fast setting."""
 
-import os
 import pathlib
 
 import nbformat
