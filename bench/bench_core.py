@@ -14,6 +14,10 @@ log-transformed). For every task x N x seed the same arrays go to every method:
   compilation is excluded);
 * ``ours-fresh`` -- the same call in a new Python process (import + JIT + estimate),
   with JAX's persistent compilation cache switched off (an honest cold start);
+* ``ours-cached`` -- a new process as for ``ours-fresh``, but with the opt-in
+  persistent compilation cache (``bayes_gmm_mi.configure_compilation_cache``, what
+  the command line uses) already filled by an earlier process (one untimed priming
+  run per task and size);
 * ``gmmmi``      -- GMM-MI 0.8.2, default settings, in its own virtual environment
   ``bench/.venv-gmmmi`` (created on first use by pip from PyPI, because GMM-MI
   needs scikit-learn < 1.7); run by ``bench/_gmmmi_runner.py``;
@@ -48,7 +52,7 @@ GMMMI_RUNNER = BENCH_DIR / "_gmmmi_runner.py"
 GMMMI_REQUIREMENTS = ["gmm-mi==0.8.2", "scikit-learn<1.7"]
 DEFAULT_OUT = BENCH_DIR / "results" / "core.json"
 
-METHODS = ("ours-warm", "ours-fresh", "gmmmi", "ksg")
+METHODS = ("ours-warm", "ours-fresh", "ours-cached", "gmmmi", "ksg")
 TASK_IDS = {"gaussian_rho0.6": 0, "gamma_exp_alpha1_log": 1}
 
 _T0 = time.perf_counter()
@@ -186,6 +190,8 @@ import numpy as np
 import bayes_gmm_mi
 t_import = time.perf_counter() - t_start
 data_path, out_path, n_boot, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if len(sys.argv) > 5:
+    bayes_gmm_mi.configure_compilation_cache(True, sys.argv[5])
 d = np.load(data_path)
 x, y = d["x"], d["y"]
 t0 = time.perf_counter()
@@ -243,9 +249,13 @@ def run_ours_warm(x, y, n_boot, seed):
     }
 
 
-def run_ours_fresh(data_path: Path, n_boot: int, seed: int, timeout: float):
+def run_ours_fresh(data_path: Path, n_boot: int, seed: int, timeout: float,
+                   cache_dir: Path | None = None):
+    """One estimate in a new process; with ``cache_dir``, the persistent cache is on."""
     out = data_path.with_suffix(".ours.json")
     cmd = [sys.executable, "-c", FRESH_CODE, str(data_path), str(out), str(n_boot), str(seed)]
+    if cache_dir is not None:
+        cmd.append(str(cache_dir))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=fresh_env(), cwd=REPO_DIR,
                           timeout=timeout)
@@ -392,7 +402,7 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
     sizes = sorted({k[1] for k in summary})
     print()
     print("Per task x N x method (time_s = time of the estimate itself; wall_s = whole subprocess)")
-    hdr = (f"{'task':<22} {'N':>6} {'method':<10} {'runs':>4} {'fail':>4} {'med time_s':>10} "
+    hdr = (f"{'task':<22} {'N':>6} {'method':<11} {'runs':>4} {'fail':>4} {'med time_s':>10} "
            f"{'med wall_s':>10} {'mean MI':>8} {'mean std':>8} {'mean bias':>9} {'K':>8}")
     print(hdr)
     print("-" * len(hdr))
@@ -404,7 +414,7 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
                 if s is None:
                     continue
                 ks = ",".join(str(k) for k in s["n_components"]) or "-"
-                print(f"{'':<22} {n:>6} {method:<10} {s['runs']:>4} {s['failed']:>4} "
+                print(f"{'':<22} {n:>6} {method:<11} {s['runs']:>4} {s['failed']:>4} "
                       f"{_fmt(s['median_time_s'], '10.3f')} {_fmt(s['median_wall_s'], '10.2f')} "
                       f"{_fmt(s['mean_mi'], '8.4f')} {_fmt(s['mean_std'], '8.4f')} "
                       f"{_fmt(s['mean_bias'], '+9.4f')} {ks:>8}")
@@ -414,7 +424,7 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
     print()
     print("Speed-up of ours over GMM-MI (ratio of median times; > 1 means ours is faster)")
     hdr2 = (f"{'task':<22} {'N':>6} {'GMM-MI/warm':>12} {'GMM-MI/fresh(in)':>17} "
-            f"{'GMM-MI/fresh(wall)':>19}")
+            f"{'GMM-MI/fresh(wall)':>19} {'GMM-MI/cached(wall)':>20}")
     print(hdr2)
     print("-" * len(hdr2))
     for task in tasks:
@@ -422,7 +432,8 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
             g = summary.get((task, n, "gmmmi"))
             w = summary.get((task, n, "ours-warm"))
             f = summary.get((task, n, "ours-fresh"))
-            if g is None or (w is None and f is None):
+            c = summary.get((task, n, "ours-cached"))
+            if g is None or (w is None and f is None and c is None):
                 continue
             row = {
                 "task": task,
@@ -430,11 +441,13 @@ def print_table(summary: dict, truths: dict) -> list[dict]:
                 "gmmmi_over_ours_warm": _ratio(g["median_time_s"], w and w["median_time_s"]),
                 "gmmmi_over_ours_fresh_inside": _ratio(g["median_time_s"], f and f["median_time_s"]),
                 "gmmmi_over_ours_fresh_wall": _ratio(g["median_wall_s"], f and f["median_wall_s"]),
+                "gmmmi_over_ours_cached_wall": _ratio(g["median_wall_s"], c and c["median_wall_s"]),
             }
             ratios.append(row)
             print(f"{task:<22} {n:>6} {_fmtx(row['gmmmi_over_ours_warm'], 12)} "
                   f"{_fmtx(row['gmmmi_over_ours_fresh_inside'], 17)} "
-                  f"{_fmtx(row['gmmmi_over_ours_fresh_wall'], 19)}")
+                  f"{_fmtx(row['gmmmi_over_ours_fresh_wall'], 19)} "
+                  f"{_fmtx(row['gmmmi_over_ours_cached_wall'], 20)}")
     print()
     return ratios
 
@@ -483,7 +496,7 @@ def main(argv=None) -> int:
                            capture_output=True, text=True)
         gmmmi_versions = json.loads(v.stdout) if v.returncode == 0 else None
 
-    ours_wanted = any(m in methods for m in ("ours-warm", "ours-fresh"))
+    ours_wanted = any(m.startswith("ours") for m in methods)
     if ours_wanted:
         try:
             import bayes_gmm_mi
@@ -546,9 +559,9 @@ def main(argv=None) -> int:
                                 parts.append(f"time={rec['time_s']:.3f}s")
                             if rec.get("wall_s") is not None:
                                 parts.append(f"wall={rec['wall_s']:.2f}s")
-                            log(f"  {task} N={n} seed={seed} {method:<10} " + " ".join(parts))
+                            log(f"  {task} N={n} seed={seed} {method:<11} " + " ".join(parts))
                         else:
-                            log(f"  {task} N={n} seed={seed} {method:<10} FAILED: "
+                            log(f"  {task} N={n} seed={seed} {method:<11} FAILED: "
                                 f"{str(rec.get('error', '')).strip().splitlines()[-1:]}")
 
                     if "ksg" in methods:
@@ -573,6 +586,15 @@ def main(argv=None) -> int:
                             add("ours-fresh", run_ours_fresh(data_path, args.n_bootstrap, seed, timeout=1800))
                         except subprocess.TimeoutExpired:
                             add("ours-fresh", {"ok": False, "error": "timeout after 1800 s"})
+                    if "ours-cached" in methods:
+                        cache_dir = tmpdir / "jax-cache"
+                        try:
+                            if seed == seeds[0]:  # untimed priming run per task and size
+                                run_ours_fresh(data_path, args.n_bootstrap, seed, 1800, cache_dir)
+                            add("ours-cached", run_ours_fresh(data_path, args.n_bootstrap, seed,
+                                                              1800, cache_dir))
+                        except subprocess.TimeoutExpired:
+                            add("ours-cached", {"ok": False, "error": "timeout after 1800 s"})
                     if "gmmmi" in methods:
                         log(f"  {task} N={n} seed={seed} gmmmi      running ...")
                         add("gmmmi", run_gmmmi(data_path, args.gmmmi_timeout))
