@@ -171,23 +171,32 @@ def _nearest(x: Array, centres: Array, active: Array) -> Array:
     return jax.nn.one_hot(jnp.argmin(d2, axis=1), centres.shape[0], dtype=x.dtype)
 
 
-def _kmeanspp(key: Array, x: Array, log_w: Array, active: Array) -> Array:
-    """k-means++ seeding: each new centre drawn with probability ∝ w · D²."""
+def _draw_row(weights: Array, u: Array) -> Array:
+    """Index of a row drawn with probability ∝ ``weights``, by inverting the CDF at ``u``."""
+    cdf = jnp.cumsum(weights)
+    return jnp.minimum(jnp.searchsorted(cdf, u * cdf[-1], side="right"), weights.shape[0] - 1)
+
+
+def _kmeanspp(key: Array, x: Array, sample_weight: Array, active: Array) -> Array:
+    """k-means++ seeding: each new centre drawn with probability ∝ w · D².
+
+    The uniforms are drawn once, outside the loop (PRNG code inside a loop is
+    slow to compile), and rows are picked by inverting the weighted CDF.
+    """
     k_pad = active.shape[0]
-    key, sub = jax.random.split(key)
-    first = x[jax.random.categorical(sub, log_w)]
+    u = jax.random.uniform(key, (k_pad,), x.dtype)
+    first = x[_draw_row(sample_weight, u[0])]
     centres = jnp.broadcast_to(first, (k_pad, x.shape[1]))
     d2 = jnp.sum((x - first) ** 2, axis=-1)
 
     def body(j, carry):
-        centres, d2, key = carry
-        key, sub = jax.random.split(key)
-        c = x[jax.random.categorical(sub, log_w + jnp.log(d2 + 1e-12))]
+        centres, d2 = carry
+        c = x[_draw_row(sample_weight * (d2 + 1e-12), u[j])]
         centres = centres.at[j].set(jnp.where(active[j], c, centres[0]))
         d2 = jnp.where(active[j], jnp.minimum(d2, jnp.sum((x - c) ** 2, axis=-1)), d2)
-        return centres, d2, key
+        return centres, d2
 
-    centres, _, _ = jax.lax.fori_loop(1, k_pad, body, (centres, d2, key))
+    centres, _ = jax.lax.fori_loop(1, k_pad, body, (centres, d2))
     return centres
 
 
@@ -236,7 +245,7 @@ def initialise(key: Array, x: Array, sample_weight: Array, n_active, k_pad: int,
             g = jax.random.gumbel(key, (x.shape[0],), x.dtype) + log_w
             centres = x[jax.lax.top_k(g, k_pad)[1]]
         elif method in ("kmeans", "kmeans++"):
-            centres = _kmeanspp(key, x, log_w, active)
+            centres = _kmeanspp(key, x, sample_weight, active)
             if method == "kmeans":
                 centres = _lloyd(x, sample_weight, centres, active)
         else:
