@@ -58,6 +58,24 @@ def _component_bucket(k: int) -> int:
         size *= 2
 
 
+def _compact(params: GMMParams) -> GMMParams:
+    """Drop the components that have weight 0 in every mixture of a batch.
+
+    Components are reordered by weight (which changes no density) and cut to the
+    next of 1, 2, 4, 8, 12, 16, 24, ... that holds every active one, so that
+    integrals do not pay for padding: a one-component fit is integrated with one
+    component, not eight.
+    """
+    w = np.asarray(params.weights)
+    n_active = int((w > 0).sum(axis=1).max())
+    keep = 1 << (n_active - 1).bit_length() if n_active <= 8 else _component_bucket(n_active)
+    order = np.argsort(-w, axis=1, kind="stable")[:, :keep]
+    return jax.tree.map(
+        lambda a: np.take_along_axis(np.asarray(a), order.reshape(order.shape + (1,) * (a.ndim - 2)), 1),
+        params,
+    )
+
+
 def _n_parameters(k: int, d: int) -> int:
     return (k - 1) + k * d + k * d * (d + 1) // 2
 
@@ -445,6 +463,7 @@ class GMMMI(ParamsMixin):
 
     def _integrate(self, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
         """MI (nats) and its MC error for a batch of mixtures (numpy arrays)."""
+        params = _compact(params)
         mis, errs = [], []
         for lo, hi in chunks(params.weights.shape[0]):
             batch = pad_to_capacity(_take(params, slice(lo, hi)))
