@@ -99,3 +99,21 @@ def test_zero_weight_components_are_never_sampled():
     z, u = _base()
     pts = np.asarray(sample_mixture(p, z, u))
     assert np.abs(pts).max() < 10
+
+
+def test_compacting_padded_components_changes_no_integral():
+    """The estimator integrates only active components; padding must not matter."""
+    from bayes_gmm_mi._estimator import _compact
+
+    padded = GMMParams(np.array([0.0, 0.3, 0.0, 0.5, 0.2, 0.0], np.float32),
+                       np.concatenate([np.zeros((1, 2)), MIXTURE.means[:1], np.ones((1, 2)),
+                                       MIXTURE.means[1:], np.zeros((1, 2))]).astype(np.float32),
+                       np.concatenate([np.eye(2)[None], MIXTURE.covariances[:1], np.eye(2)[None],
+                                       MIXTURE.covariances[1:], np.eye(2)[None]]).astype(np.float32))
+    batch = jax.tree.map(lambda a: a[None], padded)
+    small = _compact(batch)
+    assert small.weights.shape == (1, 4)  # three active components → bucket of 4
+    np.testing.assert_allclose(np.sort(small.weights[0]), [0.0, 0.2, 0.3, 0.5], atol=1e-7)
+    full_q = mi_quadrature_batch(pad_to_capacity(batch), 1)[0]
+    small_q = mi_quadrature_batch(pad_to_capacity(small), 1)[0]
+    assert float(small_q) == pytest.approx(float(full_q), abs=1e-6)
