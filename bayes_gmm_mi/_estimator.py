@@ -38,9 +38,12 @@ _UNITS = {"nat": 1.0, "bit": 1.0 / math.log(2.0)}
 _SEED_MAX = 2**31 - 1
 
 
-def _row_bucket(n: int) -> int:
-    """Padded row count: the next of 64, 96, 128, 192, 256, ... (≤ 1/3 waste)."""
-    size = 64
+def _bucket(n: int, smallest: int) -> int:
+    """Smallest of ``smallest``·{1, 1.5, 2, 3, 4, 6, ...} that is ≥ n (≤ 1/3 waste).
+
+    Padding shapes to these sizes lets one compiled kernel serve many inputs.
+    """
+    size = smallest
     while True:
         for candidate in (size, size * 3 // 2):
             if candidate >= n:
@@ -48,14 +51,14 @@ def _row_bucket(n: int) -> int:
         size *= 2
 
 
+def _row_bucket(n: int) -> int:
+    """Padded row count: 64, 96, 128, 192, 256, ..."""
+    return _bucket(n, 64)
+
+
 def _component_bucket(k: int) -> int:
-    """Padded component count: 8, 12, 16, 24, 32, ... (one compiled kernel per bucket)."""
-    size = 8
-    while True:
-        for candidate in (size, size * 3 // 2):
-            if candidate >= k:
-                return candidate
-        size *= 2
+    """Padded component count: 8, 12, 16, 24, 32, ..."""
+    return _bucket(k, 8)
 
 
 def _compact(params: GMMParams) -> GMMParams:

@@ -176,3 +176,16 @@ def test_result_summary_and_repr():
     assert summary["method"] == "bootstrap" and summary["n_draws"] == 20
     assert summary["interval"] == list(res.interval(0.95))
     assert "MIResult(mi=" in repr(res) and "nats" in repr(res)
+
+
+def test_kernels_compile_once_per_shape_bucket():
+    """Different data, K, fold or replicate counts in one row bucket reuse the kernels."""
+    from bayes_gmm_mi import _em
+
+    x, y = datasets.GammaExponential().sample(1000, random_state=0)
+    mutual_information(x, y, random_state=0, n_bootstrap=5)
+    before = _em.fit_batch._cache_size()
+    x, y = datasets.BivariateGaussian(0.3).sample(1010, random_state=0)  # same bucket (1024)
+    mutual_information(x, y, random_state=1, n_bootstrap=40, n_init=2, n_folds=3)
+    mutual_information(x, y, random_state=1, n_bootstrap=3, n_components=7)
+    assert _em.fit_batch._cache_size() == before
