@@ -302,7 +302,7 @@ class GMMMI(ParamsMixin):
 
         self._k_pad = _component_bucket(k)
         self._params = fit.params
-        self._report_fit(fit)
+        self._report_fit(fit, k)
         self._set_public_params(fit.params, loc, scale)
         self._mc_base = self._make_mc_base(seed, d)
         mi, err = self._integrate(jax.tree.map(lambda a: a[None], fit.params))
@@ -428,7 +428,7 @@ class GMMMI(ParamsMixin):
         self.selection_scores_ = scores
         return best_k, fits.get(best_k)
 
-    def _report_fit(self, fit: _em.EMResult) -> None:
+    def _report_fit(self, fit: _em.EMResult, k: int) -> None:
         self.converged_ = bool(fit.converged)
         self.n_iter_ = int(fit.n_iter)
         self.lower_bound_ = float(fit.log_lik)
@@ -439,11 +439,13 @@ class GMMMI(ParamsMixin):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        dropped = int(fit.n_dropped)
-        if dropped:
+        active = int(np.sum(np.asarray(fit.params.weights) > 0))
+        if active < k:
             warnings.warn(
-                f"{dropped} mixture component(s) emptied during EM and were dropped; "
-                f"the fit uses the remaining {int(np.sum(np.asarray(fit.params.weights) > 0))}.",
+                f"{k - active} of {k} mixture components emptied (at initialisation or during "
+                f"EM) and were dropped; the fit uses {active}. The data may hold fewer distinct "
+                "clusters than components (e.g. many repeated values); consider fewer "
+                "components or transform='rank'.",
                 DegenerateComponentWarning,
                 stacklevel=3,
             )

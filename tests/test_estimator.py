@@ -189,3 +189,18 @@ def test_kernels_compile_once_per_shape_bucket():
     mutual_information(x, y, random_state=1, n_bootstrap=40, n_init=2, n_folds=3)
     mutual_information(x, y, random_state=1, n_bootstrap=3, n_components=7)
     assert _em.fit_batch._cache_size() == before
+
+
+def test_repeated_points_drop_components_with_a_warning(rng):
+    """Five distinct (x, y) points, each repeated: asking for 10 components leaves 5.
+
+    The fit degenerates to five needle-thin Gaussians, whose MI is that of a uniform
+    five-valued variable with itself: log 5.
+    """
+    from bayes_gmm_mi import DegenerateComponentWarning
+
+    xy = np.repeat(rng.normal(size=(5, 2)), 20, axis=0)
+    with pytest.warns(DegenerateComponentWarning, match=r"5 of 10 mixture components emptied"):
+        est = GMMMI(n_components=10, random_state=0, n_bootstrap=0).fit(xy[:, 0], xy[:, 1])
+    assert est.n_components_ == 5
+    assert est.mi_ == pytest.approx(math.log(5), abs=1e-3)
