@@ -1,0 +1,156 @@
+"""Posterior inference (NUTS, SVI) on the mixture model and MI per draw."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from numpyro.diagnostics import split_gelman_rubin
+
+from bayes_gmm_mi import GMMMI, datasets
+from bayes_gmm_mi._em import GMMParams
+from bayes_gmm_mi._posterior import mi_of_draws, run_nuts, run_svi
+
+TRUE_MI = -0.5 * math.log(1.0 - 0.36)
+
+
+@pytest.fixture(scope="module")
+def gaussian_fit():
+    x, y = datasets.BivariateGaussian(0.6).sample(2000, random_state=0)
+    return GMMMI(n_components=1, random_state=0, n_bootstrap=0).fit(x, y)
+
+
+def _check_draws(draws, chains, samples, k, d):
+    assert draws["weights"].shape == (chains, samples, k)
+    assert draws["means"].shape == (chains, samples, k, d)
+    assert draws["scales"].shape == (chains, samples, k, d)
+    assert draws["corr_chol"].shape == (chains, samples, k, d, d)
+    np.testing.assert_allclose(draws["weights"].sum(-1), 1.0, atol=1e-5)
+    assert np.all(draws["scales"] > 0)
+
+
+# ------------------------------------------------------------------ arguments
+@pytest.mark.parametrize(
+    "kwargs, name, value",
+    [
+        (dict(num_warmup=10, num_samples=0, num_chains=2), "num_samples", "0"),
+        (dict(num_warmup=10, num_samples=10, num_chains=0), "num_chains", "0"),
+        (dict(num_warmup=0, num_samples=10, num_chains=2), "num_warmup", "0"),
+        (dict(num_warmup=10, num_samples=2.5, num_chains=2), "num_samples", "2.5"),
+        (dict(num_warmup=10, num_samples=True, num_chains=2), "num_samples", "True"),
+    ],
+)
+def test_run_nuts_rejects_bad_counts(gaussian_fit, kwargs, name, value):
+    est = gaussian_fit
+    with pytest.raises(ValueError, match=name) as info:
+        run_nuts(est._x, est._rows, est._params, rng_key=jax.random.PRNGKey(0), **kwargs)
+    assert value in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name, value",
+    [
+        (dict(num_steps=10, num_samples=0), "num_samples", "0"),
+        (dict(num_steps=0, num_samples=10), "num_steps", "0"),
+        (dict(num_steps=10, num_samples=10, learning_rate=-1.0), "learning_rate", "-1.0"),
+    ],
+)
+def test_run_svi_rejects_bad_arguments(gaussian_fit, kwargs, name, value):
+    est = gaussian_fit
+    with pytest.raises(ValueError, match=name) as info:
+        run_svi(est._x, est._rows, est._params, rng_key=jax.random.PRNGKey(0), **kwargs)
+    assert value in str(info.value)
+
+
+def test_rejects_all_zero_weights(gaussian_fit):
+    est = gaussian_fit
+    with pytest.raises(ValueError, match="no positive"):
+        run_svi(est._x, np.zeros_like(est._rows), est._params, num_steps=5, num_samples=5,
+                rng_key=jax.random.PRNGKey(0))
+
+
+# ---------------------------------------------------------------- mi_of_draws
+def test_mi_of_draws_shape_batches_and_tuple_results():
+    rng = np.random.default_rng(0)
+    chains, samples, k, d = 3, 7, 2, 2
+    w = rng.dirichlet(np.ones(k), size=(chains, samples)).astype(np.float32)
+    draws = {
+        "weights": w,
+        "means": rng.normal(size=(chains, samples, k, d)).astype(np.float32),
+        "scales": rng.uniform(0.5, 2.0, size=(chains, samples, k, d)).astype(np.float32),
+        "corr_chol": np.broadcast_to(np.eye(d, dtype=np.float32), (chains, samples, k, d, d)),
+        "diverging": np.zeros((chains, samples), bool),
+    }
+    calls = []
+
+    def integrate(params):
+        assert isinstance(params, GMMParams)
+        assert params.covariances.shape[1:] == (k, d, d)
+        calls.append(params.weights.shape[0])
+        # "MI" = first weight, to check the order is kept; tuple like _integrate.
+        return np.asarray(params.weights[:, 0]), np.zeros(params.weights.shape[0])
+
+    out = mi_of_draws(draws, integrate, batch_size=4)
+    assert out.shape == (chains, samples)
+    np.testing.assert_allclose(out, w[..., 0])
+    assert calls == [4, 4, 4, 4, 4, 1]
+
+
+# -------------------------------------------------------------------- samplers
+@pytest.mark.slow  # ~12 s: compiling the SVI step dominates
+def test_svi_shapes_and_loss(gaussian_fit):
+    est = gaussian_fit
+    draws = run_svi(est._x, est._rows, est._params, num_steps=50, num_samples=20,
+                    rng_key=jax.random.PRNGKey(0))
+    _check_draws(draws, 1, 20, 1, 2)
+    assert draws["loss"].shape == (50,)
+    assert np.all(np.isfinite(draws["loss"]))
+
+
+@pytest.mark.slow  # compiles the SVI step unless another test did
+def test_svi_divergence_raises_floating_point_error(gaussian_fit, monkeypatch):
+    import bayes_gmm_mi._posterior as post
+
+    est = gaussian_fit
+    real_svi = post.SVI
+
+    class NaNSVI(real_svi):
+        def run(self, *args, **kwargs):
+            result = super().run(*args, **kwargs)
+            return result._replace(losses=result.losses.at[-1].set(np.nan))
+
+    monkeypatch.setattr(post, "SVI", NaNSVI)
+    with pytest.raises(FloatingPointError, match="learning_rate"):
+        run_svi(est._x, est._rows, est._params, num_steps=5, num_samples=5,
+                rng_key=jax.random.PRNGKey(0))
+
+
+@pytest.mark.slow
+def test_nuts_posterior_mi_covers_truth(gaussian_fit):
+    est = gaussian_fit
+    draws = run_nuts(est._x, est._rows, est._params, num_warmup=200, num_samples=200,
+                     num_chains=4, rng_key=jax.random.PRNGKey(0))
+    _check_draws(draws, 4, 200, 1, 2)
+    for stat in ("diverging", "num_steps", "tree_depth"):
+        assert draws[stat].shape == (4, 200)
+    assert draws["diverging"].dtype == bool
+    assert not draws["diverging"].any()
+
+    mi = mi_of_draws(draws, est._integrate)
+    assert mi.shape == (4, 200)
+    assert abs(mi.mean() - TRUE_MI) < 0.03
+    lo, hi = np.quantile(mi, [0.025, 0.975])
+    assert lo < TRUE_MI < hi
+    assert float(split_gelman_rubin(mi)) < 1.05
+
+
+@pytest.mark.slow
+def test_svi_posterior_mi_covers_truth(gaussian_fit):
+    est = gaussian_fit
+    draws = run_svi(est._x, est._rows, est._params, num_steps=1000, num_samples=1000,
+                    rng_key=jax.random.PRNGKey(1))
+    mi = mi_of_draws(draws, est._integrate)
+    assert mi.shape == (1, 1000)
+    assert abs(mi.mean() - TRUE_MI) < 0.03
+    lo, hi = np.quantile(mi, [0.025, 0.975])
+    assert lo < TRUE_MI < hi
