@@ -49,10 +49,12 @@ from jax import Array
 from numpyro import handlers
 
 from bayes_gmm_mi._em import GMMParams
+from bayes_gmm_mi._linalg import inv_lower
 
 __all__ = [
     "Priors",
     "SITE_NAMES",
+    "GaussianMixture",
     "gmm_model",
     "active_components",
     "params_to_sites",
@@ -131,6 +133,62 @@ def _check_data(x: Any, sample_weight: Any) -> tuple[Any, Any]:
     return x, sample_weight
 
 
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+class GaussianMixture(dist.Distribution):
+    """Mixture of full-covariance Gaussians, for small dimensions D.
+
+    Mathematically ``MixtureSameFamily(Categorical(weights),
+    MultivariateNormal(means, scale_tril=scale_tril))``, but the log-density is
+    written out over the (static, small) dimension with an unrolled inverse of
+    each Cholesky factor, as the EM kernels do: XLA's CPU backend is slow on
+    many tiny triangular solves, and this form compiles and differentiates
+    several times faster under NUTS and SVI.
+
+    Parameters
+    ----------
+    weights : Array of shape (K,)
+        Mixing weights (positive, summing to 1).
+    means : Array of shape (K, D)
+    scale_tril : Array of shape (K, D, D)
+        Lower Cholesky factor of each component's covariance (positive diagonal).
+    """
+
+    arg_constraints = {
+        "weights": dist.constraints.simplex,
+        "means": dist.constraints.real_vector,
+        "scale_tril": dist.constraints.lower_cholesky,
+    }
+    support = dist.constraints.real_vector
+
+    def __init__(self, weights: Array, means: Array, scale_tril: Array, *,
+                 validate_args: bool | None = None) -> None:
+        self.weights, self.means, self.scale_tril = weights, means, scale_tril
+        super().__init__(batch_shape=(), event_shape=(jnp.shape(means)[-1],),
+                         validate_args=validate_args)
+
+    def log_prob(self, value: Array) -> Array:
+        """Log-density of rows ``value`` of shape (..., D); returns shape (...)."""
+        d = self.means.shape[-1]
+        inv = inv_lower(self.scale_tril)  # (K, D, D), lower
+        diff = [value[..., None, i] - self.means[..., i] for i in range(d)]
+        maha = 0.0
+        for e in range(d):
+            y = sum(inv[..., e, i] * diff[i] for i in range(e + 1))
+            maha = maha + y * y
+        log_det = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
+        comp = -0.5 * (d * _LOG_2PI + maha) - log_det + jnp.log(self.weights)
+        return jax.nn.logsumexp(comp, axis=-1)
+
+    def sample(self, key: Array, sample_shape: tuple[int, ...] = ()) -> Array:
+        """Draw rows: a component per row, then its Gaussian."""
+        key_c, key_z = jax.random.split(key)
+        comp = jax.random.categorical(key_c, jnp.log(self.weights), shape=sample_shape)
+        z = jax.random.normal(key_z, tuple(sample_shape) + self.event_shape)
+        return self.means[comp] + jnp.einsum("...ij,...j->...i", self.scale_tril[comp], z)
+
+
 def gmm_model(
     x: Array | np.ndarray | None,
     n_components: int,
@@ -203,10 +261,7 @@ def gmm_model(
         else:
             chol = scales[..., :, None]
 
-    mixture = dist.MixtureSameFamily(
-        dist.Categorical(probs=weights),
-        dist.MultivariateNormal(loc=means, scale_tril=chol),
-    )
+    mixture = GaussianMixture(weights, means, chol)
     with numpyro.plate("data", n):
         if sample_weight is None:
             numpyro.sample("obs", mixture, obs=x)
