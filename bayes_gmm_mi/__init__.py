@@ -2,9 +2,13 @@
 
 The public API:
 
-- :func:`mutual_information` — one call: MI between two variables with bootstrap errors;
+- :func:`mutual_information` — one call: MI between two variables with bootstrap
+  (``method="bootstrap"``) or Bayesian (``"vi"``, ``"mcmc"``) errors;
 - :class:`GMMMI` — the scikit-learn-style estimator behind it;
-- :class:`MIResult` — the result (mean, std, draws, intervals);
+- :class:`MIResult` — the result (mean, std, draws, intervals, ``to_arviz()``);
+- :func:`compare` — bootstrap vs VI vs MCMC in one table;
+- :mod:`bayes_gmm_mi.model` — the mixture as a NumPyro model, with its priors;
+- :mod:`bayes_gmm_mi.plotting` — plots (matplotlib, imported on use);
 - :mod:`bayes_gmm_mi.datasets` — data sets with known MI;
 - :mod:`bayes_gmm_mi.exceptions` — the warnings raised on numerical trouble;
 - :func:`configure_compilation_cache` — opt-in on-disk cache of compiled kernels.
@@ -13,6 +17,7 @@ The public API:
 from bayes_gmm_mi import datasets
 from bayes_gmm_mi._api import mutual_information
 from bayes_gmm_mi._cache import configure_compilation_cache
+from bayes_gmm_mi._compare import compare
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
@@ -23,6 +28,7 @@ __all__ = [
     "GMMMI",
     "MIResult",
     "mutual_information",
+    "compare",
     "configure_compilation_cache",
     "datasets",
     "ConvergenceWarning",

@@ -10,13 +10,14 @@ from bayes_gmm_mi._validation import check_options
 
 __all__ = ["mutual_information"]
 
-_EXPLICIT = {"n_components", "n_bootstrap", "random_state", "units", "progress"}
+_EXPLICIT = {"method", "n_components", "n_bootstrap", "random_state", "units", "progress"}
 
 
 def mutual_information(
     x: Any,
     y: Any,
     *,
+    method: str = "bootstrap",
     n_components: int | str = "auto",
     n_bootstrap: int = 50,
     random_state: Any = None,
@@ -24,19 +25,27 @@ def mutual_information(
     progress: bool = False,
     **options: Any,
 ) -> MIResult:
-    """Mutual information between two continuous variables, with bootstrap errors.
+    """Mutual information between two continuous variables, with its uncertainty.
 
-    Fits a Gaussian mixture to the joint sample (K chosen by cross-validation
-    unless given), integrates its MI, and refits ``n_bootstrap`` resampled
-    replicates for the uncertainty.
+    Fits a Gaussian mixture to the joint sample by EM (K chosen by
+    cross-validation unless given) and integrates its MI; then makes MI draws
+    for the uncertainty: ``n_bootstrap`` refits of resampled data
+    (``method="bootstrap"``), or posterior draws of the same mixture as a
+    Bayesian model, by variational inference (``"vi"``) or NUTS (``"mcmc"``).
 
     Parameters
     ----------
     x, y : array-like of shape (n,) or (n, 1)
         Paired samples (lists, numpy arrays, pandas Series).
+    method : {"bootstrap", "vi", "mcmc"}, default "bootstrap"
+        Frequentist (bootstrap) or Bayesian (variational or MCMC) errors. The
+        posterior methods take ``num_chains`` (4), ``num_warmup`` (500),
+        ``num_samples`` (500), ``svi_steps`` (1000), ``svi_learning_rate`` and
+        ``priors`` as options; see :class:`GMMMI`.
     n_components : "auto" or int, default "auto"
     n_bootstrap : int, default 50
-        0 returns the point estimate alone.
+        Bootstrap replicates (``method="bootstrap"``); 0 returns the point
+        estimate alone.
     random_state : None, int or numpy Generator, default None
         The same value gives the same result.
     units : {"nat", "bit"}, default "nat"
@@ -51,6 +60,9 @@ def mutual_information(
     Returns
     -------
     MIResult
+        The same type for every method (``.method`` says which); for
+        ``"mcmc"``, ``.info`` holds R-hat, bulk/tail ESS and the divergences,
+        and ``.to_arviz()`` gives an ArviZ ``InferenceData``.
 
     Examples
     --------
@@ -64,6 +76,7 @@ def mutual_information(
     valid = set(GMMMI().get_params()) - _EXPLICIT
     check_options(options, valid, "mutual_information()")
     estimator = GMMMI(
+        method=method,
         n_components=n_components,
         n_bootstrap=n_bootstrap,
         random_state=random_state,

@@ -36,6 +36,8 @@ logger = logging.getLogger("bayes_gmm_mi")
 
 _UNITS = {"nat": 1.0, "bit": 1.0 / math.log(2.0)}
 _SEED_MAX = 2**31 - 1
+#: Ways of making MI draws (see the ``method`` parameter).
+METHODS = ("bootstrap", "vi", "mcmc")
 
 
 def _bucket(n: int, smallest: int) -> int:
@@ -148,6 +150,36 @@ class GMMMI(ParamsMixin):
         same value gives the same numbers.
     progress : bool, default False
         Show progress bars (tqdm, on stderr).
+    method : {"bootstrap", "vi", "mcmc"}, default "bootstrap"
+        How :meth:`estimate_mi` makes the MI draws: ``"bootstrap"`` refits
+        resampled data (frequentist); ``"vi"`` draws from a variational
+        posterior (SVI with a full-rank Gaussian guide) and ``"mcmc"`` from the
+        NUTS posterior of the same mixture written as a NumPyro model
+        (:mod:`bayes_gmm_mi.model`), both started from the EM fit at the chosen
+        K. Every draw's MI uses the same Monte Carlo base samples.
+    num_chains : int, default 4
+        NUTS chains (``"mcmc"``); R-hat needs at least 2.
+    num_warmup : int, default 500
+        NUTS warm-up iterations per chain (``"mcmc"``).
+    num_samples : int, default 500
+        Posterior draws per chain (``"mcmc"``) or in total (``"vi"``).
+    svi_steps : int, default 1000
+        Optimisation steps of SVI (``"vi"``).
+    svi_learning_rate : float, default 0.01
+        Adam step size of SVI (``"vi"``).
+    priors : Priors, dict or None, default None
+        Prior hyper-parameters of the Bayesian mixture (``"vi"``/``"mcmc"``),
+        a :class:`bayes_gmm_mi.model.Priors` or a dict of its fields; None
+        uses the documented defaults.
+
+    Notes
+    -----
+    The EM fit is the maximum-likelihood solution of the Bayesian model's
+    likelihood (no prior terms), so ``point_estimate`` is the same for every
+    method. For ``"mcmc"``, :meth:`estimate_mi` warns (``ConvergenceWarning``)
+    when the R-hat of the MI draws exceeds 1.01, their bulk ESS is below 400,
+    or a transition diverged. Label switching between draws or chains does not
+    change any draw's MI, so it does not affect these diagnostics.
 
     Attributes
     ----------
@@ -202,6 +234,13 @@ class GMMMI(ParamsMixin):
         units: str = "nat",
         random_state: Any = None,
         progress: bool = False,
+        method: str = "bootstrap",
+        num_chains: int = 4,
+        num_warmup: int = 500,
+        num_samples: int = 500,
+        svi_steps: int = 1000,
+        svi_learning_rate: float = 1e-2,
+        priors: Any = None,
     ) -> None:
         self.n_components = n_components
         self.selection = selection
@@ -221,6 +260,13 @@ class GMMMI(ParamsMixin):
         self.units = units
         self.random_state = random_state
         self.progress = progress
+        self.method = method
+        self.num_chains = num_chains
+        self.num_warmup = num_warmup
+        self.num_samples = num_samples
+        self.svi_steps = svi_steps
+        self.svi_learning_rate = svi_learning_rate
+        self.priors = priors
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -247,6 +293,19 @@ class GMMMI(ParamsMixin):
         check_choice(self.units, "units", tuple(_UNITS))
         if not isinstance(self.progress, bool):
             raise TypeError(f"progress must be True or False; got {self.progress!r}.")
+        self._check_method_params(self.method)
+
+    def _check_method_params(self, method: Any) -> None:
+        check_choice(method, "method", METHODS)
+        check_int(self.num_chains, "num_chains", 1)
+        check_int(self.num_warmup, "num_warmup", 1)
+        check_int(self.num_samples, "num_samples", 1)
+        check_int(self.svi_steps, "svi_steps", 1)
+        check_float(self.svi_learning_rate, "svi_learning_rate", low=0.0, low_open=True)
+        if self.priors is not None:
+            from bayes_gmm_mi._bayes import as_priors  # imports NumPyro: only when needed
+
+            as_priors(self.priors)
 
     # --------------------------------------------------------------------- fit
     def fit(self, x: Any, y: Any) -> "GMMMI":
@@ -489,35 +548,53 @@ class GMMMI(ParamsMixin):
                 "this GMMMI instance is not fitted yet; call fit(x, y) before estimate_mi()."
             )
 
-    def estimate_mi(self, n_bootstrap: int | None = None) -> MIResult:
-        """MI with bootstrap uncertainty, reusing the fitted component choice.
+    def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
+        """MI with its uncertainty, reusing the fitted component choice.
 
-        Each replicate resamples the rows (multinomial counts as EM weights on the
-        original array) and refits the mixture by EM warm-started from the full
-        fit, at the chosen K; its MI is integrated with the same Monte Carlo base
-        samples as the point estimate.
+        ``"bootstrap"``: each replicate resamples the rows (multinomial counts as
+        EM weights on the original array) and refits the mixture by EM
+        warm-started from the full fit, at the chosen K. ``"vi"``/``"mcmc"``:
+        posterior draws of the Bayesian mixture at the chosen K, started from
+        the EM fit (see the class parameters). Every draw's MI is integrated
+        with the same Monte Carlo base samples as the point estimate.
 
         Parameters
         ----------
         n_bootstrap : int, optional
-            Replicates; defaults to the ``n_bootstrap`` parameter.
+            Replicates (``"bootstrap"``); defaults to the ``n_bootstrap`` parameter.
+        method : {"bootstrap", "vi", "mcmc"}, optional
+            Defaults to the ``method`` parameter; lets one fit serve every method.
 
         Returns
         -------
         MIResult
-            ``method="bootstrap"``; ``draws`` holds the replicates' MI.
+            ``draws`` holds the replicates' or posterior draws' MI; ``method``
+            says which.
+
+        Warns
+        -----
+        ConvergenceWarning
+            EM replicates that did not converge; MCMC with R-hat > 1.01, bulk
+            ESS < 400 or divergent transitions.
+        DegenerateComponentWarning
+            (``"vi"``/``"mcmc"``) components holding fewer than D + 1 rows.
+
+        Raises
+        ------
+        FloatingPointError
+            If SVI diverges (lower ``svi_learning_rate``) or a posterior draw's
+            MI is not finite.
         """
         self._check_fitted()
+        method = self.method if method is None else method
+        self._check_method_params(method)
+        if method != "bootstrap":
+            return self._estimate_posterior(method)
         b = self.n_bootstrap if n_bootstrap is None else check_int(n_bootstrap, "n_bootstrap", 0)
         start = time.perf_counter()
         n = self.n_samples_
         draws = np.empty(0)
-        info: dict[str, Any] = {
-            "selection_scores": dict(self.selection_scores_),
-            "converged": self.converged_,
-            "n_iter": self.n_iter_,
-            "fit_time_s": self.fit_time_,
-        }
+        info = self._base_info()
         if b > 0:
             rng = np.random.default_rng([self._seed, 2])
             counts = np.zeros((b, self._rows.shape[0]), np.float32)
@@ -541,7 +618,8 @@ class GMMMI(ParamsMixin):
                 )
             if dropped:
                 logger.info("%d of %d bootstrap replicates dropped a component", dropped, b)
-        info["bootstrap_time_s"] = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        info["bootstrap_time_s"] = elapsed
         return MIResult(
             point_estimate=self.mi_,
             draws=np.asarray(draws, np.float64),
@@ -551,4 +629,51 @@ class GMMMI(ParamsMixin):
             mc_error=self.mc_error_,
             n_samples=n,
             info=info,
+            wall_time=elapsed,
+        )
+
+    def _base_info(self) -> dict[str, Any]:
+        return {
+            "selection_scores": dict(self.selection_scores_),
+            "converged": self.converged_,
+            "n_iter": self.n_iter_,
+            "fit_time_s": self.fit_time_,
+        }
+
+    def _estimate_posterior(self, method: str) -> MIResult:
+        """Posterior draws of the mixture at the fitted K, and their MI."""
+        from bayes_gmm_mi._bayes import as_priors, posterior_mi  # imports NumPyro on use
+
+        start = time.perf_counter()
+        out = posterior_mi(
+            method=method,
+            x=self._x,
+            rows=self._rows,
+            params=self._params,
+            integrate=self._integrate,
+            seed=self._seed,
+            n_samples=self.n_samples_,
+            num_chains=self.num_chains,
+            num_warmup=self.num_warmup,
+            num_samples=self.num_samples,
+            svi_steps=self.svi_steps,
+            svi_learning_rate=self.svi_learning_rate,
+            priors=as_priors(self.priors),
+        )
+        factor = _UNITS[self.units]
+        info = self._base_info()
+        info.update(out["info"])
+        return MIResult(
+            point_estimate=self.mi_,
+            draws=out["mi"].reshape(-1) * factor,
+            units=self.units,
+            n_components=self.n_components_,
+            method=method,
+            mc_error=out["mc_error"] * factor,
+            n_samples=self.n_samples_,
+            info=info,
+            n_chains=out["n_chains"],
+            parameters=out["parameters"],
+            sample_stats=out["sample_stats"],
+            wall_time=time.perf_counter() - start,
         )

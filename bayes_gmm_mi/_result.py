@@ -20,24 +20,47 @@ class MIResult:
     Attributes
     ----------
     point_estimate : float
-        MI of the mixture fitted to all the data.
+        MI of the mixture fitted to all the data by EM (the maximum-likelihood
+        fit), whatever the method of the draws.
     draws : ndarray of shape (n_draws,)
-        MI of each bootstrap replicate (or posterior draw). Empty when no
-        uncertainty was requested (``n_bootstrap=0``).
+        MI of each bootstrap replicate or posterior draw, chain after chain
+        (``n_draws = n_chains * draws per chain``; :attr:`chains` gives them as
+        ``(chain, draw)``). Empty when no uncertainty was requested
+        (``n_bootstrap=0``).
     units : {"nat", "bit"}
         Units of every number in the result.
     n_components : int
         Number of mixture components used.
     method : str
-        How the draws were made: ``"bootstrap"`` (or ``"vi"``/``"mcmc"``).
+        How the draws were made: ``"bootstrap"`` (refits of resampled data),
+        ``"vi"`` (variational posterior) or ``"mcmc"`` (NUTS posterior).
     mc_error : float
-        Monte Carlo standard error of the point estimate's integral (0 for
-        quadrature). It is integration noise, separate from the sampling
-        uncertainty that ``std`` describes.
+        Monte Carlo standard error of the MI integral (0 for quadrature): of the
+        point estimate for ``"bootstrap"``, the mean over draws of each draw's
+        error for ``"vi"``/``"mcmc"``. It is integration noise, separate from
+        the sampling or posterior uncertainty that ``std`` describes; because
+        every draw is integrated with the same base samples (common random
+        numbers) it shifts the draws together rather than widening them.
     n_samples : int
         Number of rows the estimate was computed from.
     info : dict
-        Extra diagnostics (selection scores, convergence counts, timings).
+        Extra diagnostics (selection scores, convergence counts, timings and,
+        for ``"mcmc"``, ``r_hat``, ``ess_bulk``, ``ess_tail``, ``divergences``).
+    n_chains : int, default 1
+        Number of independent chains in ``draws`` (4 for ``"mcmc"`` by default,
+        1 for a bootstrap or a variational posterior).
+    parameters : dict of ndarray or None
+        Posterior draws of the mixture's sample sites (``"weights"`` (chain,
+        draw, K), ``"means"`` (chain, draw, K, D), ``"scales"`` and
+        ``"corr_chol"``), on the standardised scale the model is fitted on
+        (see :mod:`bayes_gmm_mi.model`); None for the bootstrap.
+    sample_stats : dict of ndarray or None
+        Sampler statistics with (chain, draw) axes: ``"diverging"``,
+        ``"tree_depth"``, ``"n_steps"`` for NUTS; None otherwise.
+    wall_time : float
+        Seconds spent making the draws (for ``"bootstrap"`` the refits, for the
+        posterior methods sampling plus integration), excluding the EM fit;
+        ``info["fit_time_s"]`` holds that.
     """
 
     point_estimate: float
@@ -48,6 +71,23 @@ class MIResult:
     mc_error: float
     n_samples: int
     info: dict[str, Any] = field(default_factory=dict)
+    n_chains: int = 1
+    parameters: dict[str, np.ndarray] | None = None
+    sample_stats: dict[str, np.ndarray] | None = None
+    wall_time: float = math.nan
+
+    def __post_init__(self) -> None:
+        draws = np.asarray(self.draws, np.float64).reshape(-1)
+        object.__setattr__(self, "draws", draws)
+        if self.n_chains < 1 or (draws.size and draws.size % self.n_chains):
+            raise ValueError(
+                f"draws ({draws.size}) must split into n_chains={self.n_chains} equal chains."
+            )
+
+    @property
+    def chains(self) -> np.ndarray:
+        """The draws as an array of shape (n_chains, draws per chain)."""
+        return self.draws.reshape(self.n_chains, -1)
 
     @property
     def mean(self) -> float:
@@ -84,9 +124,39 @@ class MIResult:
         low, high = np.percentile(self.draws, [tail, 100.0 - tail])
         return (float(low), float(high))
 
+    def to_arviz(self) -> Any:
+        """The draws as an ArviZ ``InferenceData``.
+
+        The ``posterior`` group holds ``mi`` with dims ``(chain, draw)`` and, for
+        ``"vi"``/``"mcmc"``, the mixture's sample sites (standardised scale;
+        their labels can switch between components, which does not affect the
+        MI); NUTS adds a ``sample_stats`` group (``diverging``, ``tree_depth``,
+        ``n_steps``). A bootstrap result becomes one chain of B draws, so
+        ``arviz.summary`` and ``arviz.plot_posterior`` work for every method.
+
+        Returns
+        -------
+        arviz.InferenceData
+
+        Raises
+        ------
+        ValueError
+            If the result has no draws (``n_bootstrap=0``).
+        """
+        from bayes_gmm_mi._arviz import to_inference_data
+
+        return to_inference_data(self)
+
     def to_dict(self, prob: float = 0.95) -> dict[str, Any]:
         """Plain-Python summary (JSON-serialisable), without the draws."""
         low, high = self.interval(prob)
+        extra = {
+            key: float(self.info[key])
+            for key in ("r_hat", "ess_bulk", "ess_tail")
+            if key in self.info
+        }
+        if "divergences" in self.info:
+            extra["divergences"] = int(self.info["divergences"])
         return {
             "mi": self.mean,
             "std": self.std,
@@ -99,6 +169,9 @@ class MIResult:
             "n_draws": int(self.draws.size),
             "mc_error": float(self.mc_error),
             "n_samples": int(self.n_samples),
+            "n_chains": int(self.n_chains),
+            "wall_time_s": float(self.wall_time),
+            **extra,
         }
 
     def __repr__(self) -> str:

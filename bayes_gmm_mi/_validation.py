@@ -98,7 +98,9 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
         return value
     hint = ""
     if isinstance(value, str):
-        close = difflib.get_close_matches(value, [c for c in choices if isinstance(c, str)], n=1)
+        names = [c for c in choices if isinstance(c, str)]
+        close = [c for c in names if c.lower() == value.lower()]
+        close = close or difflib.get_close_matches(value, names, n=1)
         if close:
             hint = f" Did you mean {close[0]!r}?"
     raise ValueError(f"{name} must be one of {choices}; got {_describe(value)}.{hint}")

@@ -30,6 +30,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -37,6 +38,7 @@ import numpy as np
 
 from bayes_gmm_mi import __version__
 from bayes_gmm_mi._cache import CACHE_ENV_VAR, DEFAULT_CACHE_DIR, configure_compilation_cache
+from bayes_gmm_mi._estimator import METHODS
 
 __all__ = ["main", "build_parser"]
 
@@ -96,8 +98,35 @@ def _components(text: str) -> int | str:
     return value
 
 
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
+def _add_common_options(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
     """Add the options shared by ``demo`` and ``estimate``."""
+    methods = ("all",) + METHODS if demo else METHODS
+    default = "all" if demo else "bootstrap"
+    parser.add_argument(
+        "--method",
+        choices=methods,
+        default=default,
+        help="how the uncertainty is computed: bootstrap (refits of resampled data), "
+        "vi (variational posterior), mcmc (NUTS posterior)"
+        + (", or all three side by side" if demo else "")
+        + f" (default: {default})",
+    )
+    parser.add_argument(
+        "--chains", type=_positive_int, default=4, metavar="C",
+        help="MCMC chains (default: 4)",
+    )
+    parser.add_argument(
+        "--warmup", type=_positive_int, default=500, metavar="W",
+        help="MCMC warm-up iterations per chain (default: 500)",
+    )
+    parser.add_argument(
+        "--draws", type=_positive_int, default=500, metavar="S",
+        help="posterior draws per MCMC chain, or in total for VI (default: 500)",
+    )
+    parser.add_argument(
+        "--svi-steps", type=_positive_int, default=1000, metavar="T",
+        help="VI optimisation steps (default: 1000)",
+    )
     parser.add_argument(
         "--bootstrap",
         type=_non_negative_int,
@@ -148,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Mutual information between two variables from Gaussian "
-        "mixture models, with bootstrap uncertainty.",
+        "mixture models, with bootstrap or Bayesian (VI, MCMC) uncertainty.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -157,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="estimate MI on a data set with known MI and compare with the truth",
         description="Draw a sample from a data set with known mutual information, "
-        "estimate it, and compare the estimate with the truth.",
+        "estimate it with bootstrap, VI and MCMC errors (one mixture fit shared by "
+        "all three), and compare each with the truth.",
     )
     demo.add_argument(
         "--dataset",
@@ -174,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_non_negative_int, default=0, metavar="S",
         help="random seed for the sample and the estimate (default: 0)",
     )
-    _add_common_options(demo)
+    _add_common_options(demo, demo=True)
     demo.set_defaults(handler=_run_demo)
 
     est = sub.add_parser(
@@ -231,21 +261,30 @@ def _spawn_seeds(seed: int | None, n: int) -> list[int | None]:
     return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
 
 
-def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace, random_state: int | None):
-    """Call :func:`bayes_gmm_mi.mutual_information`, turning its input errors into CLIError."""
-    from bayes_gmm_mi import mutual_information
+def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace,
+              random_state: int | None) -> dict[str, Any]:
+    """Fit once and make the draws of each requested method.
 
+    Returns a dict method → :class:`~bayes_gmm_mi.MIResult` (in the order
+    bootstrap, vi, mcmc); the library's input errors become CLIError.
+    """
+    from bayes_gmm_mi import GMMMI
+
+    methods = METHODS if args.method == "all" else (args.method,)
     try:
-        return mutual_information(
-            x,
-            y,
+        estimator = GMMMI(
             n_components=args.components,
             n_bootstrap=args.bootstrap,
             random_state=random_state,
             units=args.units,
             progress=args.progress,
-        )
-    except (ValueError, TypeError) as exc:
+            num_chains=args.chains,
+            num_warmup=args.warmup,
+            num_samples=args.draws,
+            svi_steps=args.svi_steps,
+        ).fit(x, y)
+        return {method: estimator.estimate_mi(method=method) for method in methods}
+    except (ValueError, TypeError, FloatingPointError) as exc:
         raise CLIError(_exception_message(exc)) from exc
 
 
@@ -274,7 +313,39 @@ def _summary_lines(result, units: str) -> list[str]:
     lines.append(_row("point estimate", f"{_fmt(result.point_estimate)} {unit} "
                                         f"(Monte Carlo error {result.mc_error:.1e})"))
     lines.append(_row("components", str(result.n_components)))
-    lines.append(_row("method", f"{result.method} ({result.draws.size} replicates)"))
+    what = "replicates" if result.method == "bootstrap" else "posterior draws"
+    lines.append(_row("method", f"{result.method} ({result.draws.size} {what})"))
+    if result.method == "mcmc":
+        lines.append(_row("diagnostics", _diagnostics_text(result)))
+    return lines
+
+
+def _diagnostics_text(result) -> str:
+    """R-hat, bulk ESS and divergences of an MCMC result."""
+    info = result.info
+    return (f"R-hat {_fmt(info.get('r_hat', math.nan), 3)}, "
+            f"bulk ESS {_fmt(info.get('ess_bulk', math.nan), 0)}, "
+            f"{info.get('divergences', 0)} divergences ({result.n_chains} chains)")
+
+
+def _table_lines(results: dict[str, Any], truth: float | None) -> list[str]:
+    """A side-by-side table of several results (the demo with ``--method all``)."""
+    head = f"{'method':<10}{'MI':>8}{'sd':>8}   {'95% interval':<18}"
+    if truth is not None:
+        head += f"{'truth in':<10}"
+    head += f"{'R-hat':>7}{'ESS':>7}{'time':>9}"
+    lines = [head]
+    for method, res in results.items():
+        low, high = res.interval(0.95)
+        line = f"{method:<10}{_fmt(res.mean):>8}{_fmt(res.std):>8}   "
+        line += f"{'[' + _fmt(low) + ', ' + _fmt(high) + ']':<18}"
+        if truth is not None:
+            inside = "n/a" if not math.isfinite(low) else ("yes" if low <= truth <= high else "no")
+            line += f"{inside:<10}"
+        r_hat = res.info.get("r_hat", math.nan) if method == "mcmc" else math.nan
+        ess = res.info.get("ess_bulk", math.nan) if method == "mcmc" else math.nan
+        line += f"{_fmt(r_hat, 3):>7}{_fmt(ess, 0):>7}{res.wall_time:>7.2f} s"
+        lines.append(line)
     return lines
 
 
@@ -282,8 +353,13 @@ def _time_line(total: float, estimate: float, info: dict[str, Any], data: float 
     """The ``time:`` line: total, and the estimate split into fit and bootstrap."""
     parts = []
     fit, boot = info.get("fit_time_s"), info.get("bootstrap_time_s")
+    if boot is None and "sampling_time_s" in info:
+        boot = info["sampling_time_s"] + info.get("integration_time_s", 0.0)
+        label = "posterior"
+    else:
+        label = "bootstrap"
     if isinstance(fit, (int, float)) and isinstance(boot, (int, float)):
-        parts.append(f"fit {fit:.2f} s, bootstrap {boot:.2f} s")
+        parts.append(f"fit {fit:.2f} s, {label} {boot:.2f} s")
     detail = f": {parts[0]}" if parts else ""
     text = f"{total:.2f} s total (compile + estimate {estimate:.2f} s{detail}"
     if data is not None:
@@ -302,6 +378,11 @@ def _print_json(obj: dict[str, Any]) -> None:
 def _print_lines(lines: Sequence[str]) -> None:
     """Print a readable summary on standard output."""
     print("\n".join(lines))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a library warning as one line on standard error (no source location)."""
+    print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
 
 def _print_error(message: str) -> None:
@@ -340,14 +421,17 @@ def _run_demo(args: argparse.Namespace, t_start: float) -> int:
     t_data = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    result = _estimate(x, y, args, fit_seed)
+    results = _estimate(x, y, args, fit_seed)
     t_estimate = time.perf_counter() - t0
     t_total = time.perf_counter() - t_start
 
     truth = truth_nat if args.units == "nat" else truth_nat / math.log(2.0)
-    low, high = result.interval(0.95)
-    inside = bool(low <= truth <= high) if math.isfinite(low) else None
     unit = _UNIT_NAMES[args.units]
+    first = next(iter(results.values()))
+
+    def inside(res) -> bool | None:
+        low, high = res.interval(0.95)
+        return bool(low <= truth <= high) if math.isfinite(low) else None
 
     if args.json:
         out = {
@@ -355,32 +439,52 @@ def _run_demo(args: argparse.Namespace, t_start: float) -> int:
             "description": repr(dataset),
             "n": args.n,
             "seed": args.seed,
-            **result.to_dict(),
+            **first.to_dict(),
             "truth": truth,
-            "truth_in_interval": inside,
+            "truth_in_interval": inside(first),
             "time_s": {
                 "total": t_total,
                 "data": t_data,
                 "compile_and_estimate": t_estimate,
-                "fit": result.info.get("fit_time_s"),
-                "bootstrap": result.info.get("bootstrap_time_s"),
+                "fit": first.info.get("fit_time_s"),
+                "bootstrap": first.info.get("bootstrap_time_s"),
             },
         }
+        if len(results) > 1:
+            out["methods"] = {
+                method: {**res.to_dict(), "truth_in_interval": inside(res)}
+                for method, res in results.items()
+            }
         _print_json(out)
         return _EXIT_OK
 
-    if inside is None:
-        verdict = "n/a"
-    else:
-        verdict = "yes" if inside else "no"
-    lines = [
+    header = [
         _row("data set", f"{args.dataset} — {dataset!r}"),
         _row("sample size", f"N = {args.n} (seed {args.seed})"),
-        *_summary_lines(result, args.units),
-        _row("truth", f"{_fmt(truth)} {unit}"),
-        _row("truth inside", f"{verdict} (95% interval)"),
-        _time_line(t_total, t_estimate, result.info, t_data),
     ]
+    if len(results) == 1:
+        verdict = {None: "n/a", True: "yes", False: "no"}[inside(first)]
+        lines = [
+            *header,
+            *_summary_lines(first, args.units),
+            _row("truth", f"{_fmt(truth)} {unit}"),
+            _row("truth inside", f"{verdict} (95% interval)"),
+            _time_line(t_total, t_estimate, first.info, t_data),
+        ]
+    else:
+        lines = [
+            *header,
+            _row("truth", f"{_fmt(truth)} {unit}"),
+            _row("point estimate", f"{_fmt(first.point_estimate)} {unit} (EM fit, "
+                                   f"{first.n_components} components, Monte Carlo error "
+                                   f"{first.mc_error:.1e})"),
+            "",
+            *_table_lines(results, truth),
+            "",
+            _row("time", f"{t_total:.2f} s total (compile + estimate {t_estimate:.2f} s, "
+                         f"of which the EM fit {first.info['fit_time_s']:.2f} s; "
+                         f"data {t_data:.2f} s)"),
+        ]
     _print_lines(lines)
     return _EXIT_OK
 
@@ -486,7 +590,7 @@ def _run_estimate(args: argparse.Namespace, t_start: float) -> int:
     x, y = _read_columns(args.file, args.x, args.y)
     t0 = time.perf_counter()
     try:
-        result = _estimate(x, y, args, args.seed)
+        result = _estimate(x, y, args, args.seed)[args.method]
     except CLIError as exc:
         # The library calls the variables x and y; say which columns they are.
         raise CLIError(f"{exc} (x is column {args.x!r}, y is column {args.y!r})") from exc
@@ -533,7 +637,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         configure_compilation_cache(enabled=not args.no_cache)
-        return args.handler(args, t_start)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.handler(args, t_start)
     except CLIError as exc:
         _print_error(str(exc))
         return _EXIT_ERROR

@@ -22,7 +22,7 @@ from bayes_gmm_mi.datasets import DATASETS, BivariateGaussian, GammaExponential
 PREFIX = "bayes-gmm-mi: error:"
 RHO = 0.8
 N_CSV = 1000
-FAST = ["--bootstrap", "5", "--no-cache"]
+FAST = ["--bootstrap", "5", "--no-cache", "--method", "bootstrap"]
 
 
 @pytest.fixture(autouse=True)
@@ -97,6 +97,11 @@ def test_no_command_is_usage_error(capsys):
         ["demo", "--bootstrap", "-1"],
         ["demo", "--units", "dB"],
         ["demo", "--components", "zero"],
+        ["demo", "--method", "hmc"],
+        ["demo", "--chains", "0"],
+        ["demo", "--warmup", "0"],
+        ["demo", "--draws", "-3"],
+        ["estimate", "x.csv", "--x", "a", "--y", "b", "--method", "all"],  # demo only
         ["estimate", "x.csv", "--x", "a"],  # --y missing
     ],
 )
@@ -213,6 +218,38 @@ def test_demo_gaussian_dataset(capsys):
     assert d["truth"] == pytest.approx(BivariateGaussian().mi)
 
 
+TINY_POSTERIOR = ["--chains", "2", "--warmup", "30", "--draws", "30", "--svi-steps", "50"]
+
+
+@pytest.mark.slow
+def test_demo_all_methods_side_by_side(capsys):
+    code, out, err = _run(capsys, ["demo", "--dataset", "gaussian", "--n", "300", "--bootstrap",
+                                   "5", "--no-cache", "--components", "1", *TINY_POSTERIOR])
+    assert code == 0, err
+    assert "Traceback" not in err
+    for method in ("bootstrap", "vi", "mcmc"):
+        assert re.search(rf"^{method}\s+\d\.\d{{4}}\s+\d\.\d{{4}}\s+\[", out, re.M), out
+    assert "R-hat" in out and "truth in" in out and f"{BivariateGaussian().mi:.4f}" in out
+    # Short chains: the diagnostics warning reaches the user as one line.
+    assert "bayes-gmm-mi: warning: MCMC diagnostics" in err
+
+
+@pytest.mark.slow
+def test_demo_all_methods_json(capsys):
+    d = _json(capsys, ["demo", "--dataset", "gaussian", "--n", "300", "--bootstrap", "5",
+                       "--no-cache", "--json", "--components", "1", *TINY_POSTERIOR])
+    assert set(d["methods"]) == {"bootstrap", "vi", "mcmc"}
+    assert d["method"] == "bootstrap"
+    mcmc = d["methods"]["mcmc"]
+    assert mcmc["n_chains"] == 2 and mcmc["n_draws"] == 60
+    assert {"r_hat", "ess_bulk", "divergences"} <= set(mcmc)
+    assert d["methods"]["vi"]["n_draws"] == 30
+    for res in d["methods"].values():
+        low, high = res["interval"]
+        assert res["truth_in_interval"] == (low <= d["truth"] <= high)
+        assert res["point_estimate"] == d["point_estimate"]  # one EM fit for all
+
+
 # --------------------------------------------------------------------------- #
 # estimate
 # --------------------------------------------------------------------------- #
@@ -231,6 +268,16 @@ def test_estimate_json_close_to_truth(capsys, csv_path):
     assert d["std"] > 0
 
 
+@pytest.mark.slow
+def test_estimate_with_vi(capsys, csv_path):
+    code, out, err = _run(capsys, ["estimate", csv_path, "--x", "a", "--y", "b", "--seed", "1",
+                                   "--method", "vi", "--svi-steps", "300", "--draws", "200",
+                                   "--no-cache", "--components", "1"])
+    assert code == 0, err
+    assert "vi (200 posterior draws)" in out
+    assert "posterior" in out  # the time line names the posterior step
+
+
 def test_estimate_bits_is_nats_over_ln2(capsys, csv_path):
     base = ["estimate", csv_path, "--x", "a", "--y", "b", "--seed", "7", "--json", *FAST]
     nat = _json(capsys, base)
@@ -247,7 +294,9 @@ def test_estimate_same_seed_is_reproducible(capsys, csv_path):
     code1, out1, _ = _run(capsys, argv)
     code2, out2, _ = _run(capsys, argv)
     assert code1 == code2 == 0
-    assert out1 == out2
+    first, second = json.loads(out1), json.loads(out2)
+    assert first.pop("wall_time_s") > 0 and second.pop("wall_time_s") > 0  # timings differ
+    assert first == second
 
 
 def test_estimate_fixed_components_and_summary(capsys, csv_path):
@@ -305,7 +354,7 @@ def test_uncreatable_cache_dir_warns_and_continues(capsys, caplog, tmp_path, mon
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(blocker / "jax"))
-    code, out, err = _run(capsys, ["demo", "--n", "300", "--bootstrap", "5", "--json"])
+    code, out, err = _run(capsys, ["demo", "--n", "300", "--bootstrap", "5", "--json", "--method", "bootstrap"])
     assert code == 0, err
     json.loads(out)
     assert "continuing without the cache" in caplog.text
@@ -329,7 +378,7 @@ def test_console_script_demo(tmp_path):
     cache = tmp_path / "jax-cache"
     env = {**os.environ, "BAYES_GMM_MI_CACHE_DIR": str(cache)}
     proc = subprocess.run(
-        [str(script), "demo", "--n", "400", "--bootstrap", "5"],
+        [str(script), "demo", "--n", "400", "--bootstrap", "5", "--method", "bootstrap"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr

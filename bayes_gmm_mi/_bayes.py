@@ -1,0 +1,214 @@
+"""Posterior MI for a fitted estimator: sample, integrate each draw, diagnose.
+
+:class:`~bayes_gmm_mi.GMMMI` calls :func:`posterior_mi` for ``method="vi"``
+and ``method="mcmc"``. The samplers live in :mod:`bayes_gmm_mi._posterior`;
+this module turns their draws into MI draws (one batched integral over every
+draw, with the estimator's Monte Carlo base samples shared by all draws, i.e.
+common random numbers) and turns poor diagnostics into warnings.
+
+Label switching (components exchanging their labels between draws or chains)
+leaves every draw's mixture density, hence its MI, unchanged: the diagnostics
+are computed on the MI draws, where it cannot hide a problem or create one.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import fields
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from bayes_gmm_mi._em import GMMParams
+from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
+from bayes_gmm_mi.model import SITE_NAMES, Priors, sites_to_params
+
+__all__ = ["METHODS", "RHAT_MAX", "ESS_MIN", "as_priors", "posterior_mi", "warn_on_diagnostics"]
+
+#: Every way of making MI draws.
+METHODS = ("bootstrap", "vi", "mcmc")
+#: Warn when the split R-hat of the MI draws exceeds this.
+RHAT_MAX = 1.01
+#: Warn when the bulk effective sample size of the MI draws is below this.
+ESS_MIN = 400.0
+
+
+def as_priors(value: Any) -> Priors:
+    """``None`` → default :class:`Priors`; a dict → ``Priors(**dict)``; a Priors as is."""
+    if value is None:
+        return Priors()
+    if isinstance(value, Priors):
+        return value
+    if isinstance(value, dict):
+        names = {f.name for f in fields(Priors)}
+        unknown = sorted(set(value) - names)
+        if unknown:
+            raise ValueError(
+                f"priors got unknown hyper-parameter(s) {unknown}; valid names: {sorted(names)}."
+            )
+        return Priors(**value)
+    raise TypeError(
+        f"priors must be None, a bayes_gmm_mi.model.Priors or a dict of its fields; "
+        f"got {type(value).__name__}."
+    )
+
+
+def _rng_key(seed: int) -> jax.Array:
+    draw = np.random.default_rng([seed, 4]).integers(0, 2**31 - 1)
+    return jax.random.PRNGKey(int(draw))
+
+
+def _warn_thin_components(params: GMMParams, n: int, d: int) -> None:
+    """Warn when a component holds fewer rows than it has mean coordinates + 1."""
+    w = np.asarray(params.weights, np.float64)
+    rows = w[w > 0] * n
+    thin = int(np.sum(rows < d + 1))
+    if thin:
+        warnings.warn(
+            f"{thin} of {rows.size} components hold fewer than {d + 1} rows' worth of "
+            f"weight (smallest {rows.min():.1f}): the data do not support that many "
+            "components, so their shape in the posterior comes from the prior and the MI "
+            "draws may be wider than the data warrant. Consider fewer components "
+            "(n_components='auto' chooses them by cross-validation).",
+            DegenerateComponentWarning,
+            stacklevel=5,
+        )
+
+
+def warn_on_diagnostics(info: dict[str, Any], n_chains: int) -> None:
+    """One :class:`ConvergenceWarning` listing every failed MCMC check (if any).
+
+    Checks: R-hat of the MI draws > :data:`RHAT_MAX` (only with ≥ 2 chains),
+    bulk ESS < :data:`ESS_MIN`, any divergent transition.
+    """
+    problems = []
+    r_hat, ess = info.get("r_hat", np.nan), info.get("ess_bulk", np.nan)
+    if n_chains >= 2 and not (r_hat <= RHAT_MAX):
+        problems.append(f"R-hat of the MI draws is {r_hat:.3f} (> {RHAT_MAX})")
+    if not (ess >= ESS_MIN):
+        problems.append(f"bulk ESS of the MI draws is {ess:.0f} (< {ESS_MIN:.0f})")
+    if info.get("divergences", 0) > 0:
+        problems.append(f"{info['divergences']} divergent transitions")
+    if problems:
+        warnings.warn(
+            "MCMC diagnostics: " + "; ".join(problems) + ". The posterior of MI may be "
+            "unreliable: increase num_warmup and num_samples, use more chains, or check "
+            "that the number of components suits the data.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+
+
+def posterior_mi(
+    *,
+    method: str,
+    x: Any,
+    rows: np.ndarray,
+    params: GMMParams,
+    integrate: Callable[[GMMParams], tuple[np.ndarray, np.ndarray]],
+    seed: int,
+    n_samples: int,
+    num_chains: int,
+    num_warmup: int,
+    num_samples: int,
+    svi_steps: int,
+    svi_learning_rate: float,
+    priors: Priors,
+) -> dict[str, Any]:
+    """Sample the mixture posterior and integrate the MI of every draw.
+
+    Parameters
+    ----------
+    method : {"vi", "mcmc"}
+    x : array of shape (N_pad, D)
+        Standardised (padded) data.
+    rows : ndarray of shape (N_pad,)
+        1 for real rows, 0 for padding.
+    params : GMMParams
+        The EM fit (one mixture) the samplers start from.
+    integrate : callable
+        Batch of mixtures → (MI in nats, Monte Carlo error), e.g.
+        ``GMMMI._integrate`` (common random numbers for every draw).
+    seed : int
+        Seeds the sampler.
+    n_samples : int
+        Real rows in ``x``.
+    num_chains, num_warmup, num_samples : int
+        NUTS settings (``num_samples`` is also the number of VI draws).
+    svi_steps : int
+    svi_learning_rate : float
+    priors : Priors
+
+    Returns
+    -------
+    dict
+        ``mi`` (chain, draw) in nats, ``mc_error`` (mean over draws),
+        ``parameters`` (site draws), ``sample_stats`` (NUTS only, else None),
+        ``info`` (timings, diagnostics), ``n_chains``.
+
+    Raises
+    ------
+    FloatingPointError
+        If SVI diverges or a draw's MI is not finite.
+    """
+    from bayes_gmm_mi import _posterior  # NumPyro's inference stack: imported on use
+
+    d = int(np.shape(x)[1])
+    _warn_thin_components(params, n_samples, d)
+    key = _rng_key(seed)
+    start = time.perf_counter()
+    info: dict[str, Any] = {}
+    if method == "mcmc":
+        draws = _posterior.run_nuts(
+            x, rows, params, num_warmup=num_warmup, num_samples=num_samples,
+            num_chains=num_chains, rng_key=key, priors=priors,
+        )
+        sample_stats = {
+            "diverging": draws["diverging"],
+            "tree_depth": draws["tree_depth"],
+            "n_steps": draws["num_steps"],
+        }
+        n_chains = num_chains
+    else:
+        draws = _posterior.run_svi(
+            x, rows, params, num_steps=svi_steps, num_samples=num_samples, rng_key=key,
+            priors=priors, learning_rate=svi_learning_rate,
+        )
+        sample_stats = None
+        n_chains = 1
+        info["svi_final_loss"] = float(draws["loss"][-1])
+        info["svi_loss"] = np.asarray(draws["loss"])
+    info["sampling_time_s"] = time.perf_counter() - start
+
+    parameters = {name: np.asarray(draws[name]) for name in SITE_NAMES if name in draws}
+    lead = parameters["weights"].shape[:2]
+    flat = {name: value.reshape((-1,) + value.shape[2:]) for name, value in parameters.items()}
+    batch = jax.tree.map(np.asarray, sites_to_params(flat))
+    start = time.perf_counter()
+    mi, err = integrate(batch)
+    info["integration_time_s"] = time.perf_counter() - start
+    mi = np.asarray(mi, np.float64).reshape(lead)
+    bad = int(np.sum(~np.isfinite(mi)))
+    if bad:
+        raise FloatingPointError(
+            f"{bad} of {mi.size} posterior draws gave a non-finite MI; the sampler reached "
+            "degenerate mixtures. Use fewer components, more warm-up (mcmc) or a smaller "
+            "svi_learning_rate (vi)."
+        )
+    if method == "mcmc":
+        from bayes_gmm_mi._arviz import chain_diagnostics
+
+        info.update(chain_diagnostics(mi))
+        info["divergences"] = int(np.sum(sample_stats["diverging"]))
+        info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
+        warn_on_diagnostics(info, n_chains)
+    return {
+        "mi": mi,
+        "mc_error": float(np.mean(err)),
+        "parameters": parameters,
+        "sample_stats": sample_stats,
+        "info": info,
+        "n_chains": n_chains,
+    }
