@@ -6,6 +6,8 @@ The public API:
   (``method="bootstrap"``) or Bayesian (``"vi"``, ``"mcmc"``) errors;
 - :class:`GMMMI` — the scikit-learn-style estimator behind it;
 - :class:`MIResult` — the result (mean, std, draws, intervals, ``to_arviz()``);
+- :func:`conditional_mutual_information`, :func:`entropy`, :func:`kl_divergence` —
+  the other information quantities of a fitted mixture, with the same uncertainty;
 - :func:`compare` — bootstrap vs VI vs MCMC in one table;
 - :mod:`bayes_gmm_mi.model` — the mixture as a NumPyro model, with its priors;
 - :mod:`bayes_gmm_mi.plotting` — plots (matplotlib, imported on use);
@@ -15,7 +17,12 @@ The public API:
 """
 
 from bayes_gmm_mi import datasets
-from bayes_gmm_mi._api import mutual_information
+from bayes_gmm_mi._api import (
+    conditional_mutual_information,
+    entropy,
+    kl_divergence,
+    mutual_information,
+)
 from bayes_gmm_mi._cache import configure_compilation_cache
 from bayes_gmm_mi._compare import compare
 from bayes_gmm_mi._estimator import GMMMI
@@ -28,6 +35,9 @@ __all__ = [
     "GMMMI",
     "MIResult",
     "mutual_information",
+    "conditional_mutual_information",
+    "entropy",
+    "kl_divergence",
     "compare",
     "configure_compilation_cache",
     "datasets",

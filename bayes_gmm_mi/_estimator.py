@@ -16,11 +16,15 @@ from bayes_gmm_mi import _em
 from bayes_gmm_mi._batching import chunks, pad_to_capacity
 from bayes_gmm_mi._em import EMResult, GMMParams
 from bayes_gmm_mi._params import ParamsMixin
-from bayes_gmm_mi._mi import mi_monte_carlo_batch, mi_quadrature_batch
+from bayes_gmm_mi import _mi
+from bayes_gmm_mi._mi import functional_monte_carlo_batch, mi_quadrature_batch
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi._validation import (
-    as_variable,
+    MAX_DIMENSIONS,
+    as_block,
+    check_same_rows,
+    warn_if_duplicated,
     check_choice,
     check_float,
     check_int,
@@ -99,7 +103,11 @@ def _blank(k_pad: int, d: int) -> GMMParams:
 
 
 class GMMMI(ParamsMixin):
-    """Mutual information between two continuous variables from a Gaussian mixture.
+    """Mutual information between continuous variables from a Gaussian mixture.
+
+    X and Y may each be one column or a block of columns (at most
+    :data:`MAX_DIMENSIONS` = 8 columns in all); ``fit(x, y, z)`` estimates the
+    conditional MI I(X;Y|Z) instead.
 
     ``fit`` standardises the data, chooses the number of components, fits the
     joint mixture with EM and integrates its MI; :meth:`estimate_mi` adds the
@@ -184,9 +192,16 @@ class GMMMI(ParamsMixin):
     Attributes
     ----------
     weights_ : ndarray of shape (n_components_,)
-    means_ : ndarray of shape (n_components_, 2)
-        In the data's units (in normal-score units with ``transform="rank"``).
-    covariances_ : ndarray of shape (n_components_, 2, 2)
+    means_ : ndarray of shape (n_components_, D)
+        In the data's units (in normal-score units with ``transform="rank"``);
+        D is the total number of columns (x, then y, then z).
+    covariances_ : ndarray of shape (n_components_, D, D)
+    n_features_ : tuple of int
+        Columns of each variable, e.g. ``(1, 1)`` for two scalars.
+    quantity_ : str
+        ``"mi"`` or ``"cmi"`` (``fit`` with ``z``); the one-call functions
+        :func:`~bayes_gmm_mi.entropy` and :func:`~bayes_gmm_mi.kl_divergence`
+        use ``"entropy"``, ``"kl"``, ``"kl_reverse"``.
     n_components_ : int
         Components in the final fit (those EM left with positive weight).
     selection_scores_ : dict[int, float]
@@ -308,30 +323,83 @@ class GMMMI(ParamsMixin):
             as_priors(self.priors)
 
     # --------------------------------------------------------------------- fit
-    def fit(self, x: Any, y: Any) -> "GMMMI":
-        """Choose K, fit the joint mixture and compute its MI.
+    def fit(self, x: Any, y: Any, z: Any = None) -> "GMMMI":
+        """Choose K, fit the joint mixture and compute its MI (or conditional MI).
 
         Parameters
         ----------
-        x, y : array-like of shape (n,) or (n, 1)
-            Paired samples of two continuous variables (lists, numpy arrays,
-            pandas Series).
+        x, y : array-like of shape (n,) or (n, d)
+            Paired samples of two continuous variables, each one column or a
+            block of columns (lists, numpy arrays, pandas Series/DataFrames).
+        z : array-like of shape (n,) or (n, dz), optional
+            Conditioning variable(s): given, the estimate is the conditional
+            MI I(X;Y|Z) of the joint mixture of (x, y, z). Z is only ever taken
+            from this argument, never from extra columns of x or y.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Mismatched row counts, non-finite or constant columns, or more than
+            :data:`MAX_DIMENSIONS` columns in all.
         """
         self._check_params()
-        xv, yv = as_variable(x, "x"), as_variable(y, "y")
-        if xv.shape[0] != yv.shape[0]:
+        blocks = [as_block(x, "x"), as_block(y, "y")]
+        if z is not None:
+            blocks.append(as_block(z, "z"))
+        check_same_rows(blocks, ("x", "y", "z"))
+        dims = [b.shape[1] for b in blocks]
+        if z is None:
+            terms, quantity = _mi.mi_terms(dims[0], sum(dims)), "mi"
+        else:
+            warn_if_duplicated(blocks[0], blocks[2], "x", "z")
+            warn_if_duplicated(blocks[1], blocks[2], "y", "z")
+            terms, quantity = _mi.cmi_terms(*dims), "cmi"
+        return self._fit_blocks(blocks, terms, quantity)
+
+    def _fit_blocks(self, blocks: list[np.ndarray], terms: _mi.Terms, quantity: str, *,
+                    pooled: bool = False, jacobian: bool = False) -> "GMMMI":
+        """Fit the joint mixture of the column blocks and integrate ``terms``.
+
+        ``pooled`` standardises matching columns of the blocks with one common
+        location and scale (KL divergence needs both blocks in the same units);
+        ``jacobian`` adds ``sum(log scale)`` to the integral (entropy is not
+        invariant to the scaling).
+        """
+        data = np.column_stack(blocks)
+        n, d = data.shape
+        if d > MAX_DIMENSIONS:
             raise ValueError(
-                f"x and y must have the same number of rows; got {xv.shape[0]} and {yv.shape[0]}."
+                f"the variables have {d} columns in all ({' + '.join(str(b.shape[1]) for b in blocks)}); "
+                f"the mixture kernels support at most {MAX_DIMENSIONS}. Reduce the dimension "
+                "(e.g. fewer latent columns, or PCA of a block) or estimate pairs of columns."
             )
-        data = np.column_stack([xv, yv])
+        if self.integration == "quadrature" and (quantity != "mi" or d != 2):
+            raise ValueError(
+                "integration='quadrature' is available for the MI of two scalar variables "
+                f"only; got {quantity!r} over {d} columns. Use integration='mc'."
+            )
         if self.transform == "rank":
+            if jacobian or pooled:
+                raise ValueError(
+                    f"transform='rank' changes {'entropy' if jacobian else 'KL divergence'}; "
+                    "it is only allowed for MI and conditional MI. Use transform=None."
+                )
             data = gaussianise_ranks(data)
-        scaled, loc, scale = standardise(data)
-        n, d = scaled.shape
+        if pooled:
+            width = blocks[0].shape[1]
+            scaled, loc, scale = standardise(np.vstack([data[:, :width], data[:, width:]]))
+            scaled = np.column_stack([scaled[:n], scaled[n:]])
+            loc, scale = np.tile(loc, 2), np.tile(scale, 2)
+        else:
+            scaled, loc, scale = standardise(data)
+        self._terms = terms
+        self._offset = float(np.sum(np.log(scale))) if jacobian else 0.0
+        self.quantity_ = quantity
+        self.n_features_ = tuple(b.shape[1] for b in blocks)
         n_pad = _row_bucket(n)
         xs = np.zeros((n_pad, d), np.float32)
         xs[:n] = scaled
@@ -526,18 +594,18 @@ class GMMMI(ParamsMixin):
         return jnp.asarray(z), jnp.asarray(u)
 
     def _integrate(self, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
-        """MI (nats) and its MC error for a batch of mixtures (numpy arrays)."""
+        """The fitted quantity (nats) and its MC error for a batch of mixtures (numpy arrays)."""
         params = _compact(params)
         mis, errs = [], []
         for lo, hi in chunks(params.weights.shape[0]):
             batch = pad_to_capacity(_take(params, slice(lo, hi)))
             if self.integration == "mc":
                 z, u = self._mc_base
-                mi, err = mi_monte_carlo_batch(batch, hi - lo, z, u, dx=1)
+                mi, err = functional_monte_carlo_batch(batch, hi - lo, z, u, self._terms)
             else:
                 mi = mi_quadrature_batch(batch, hi - lo)
                 err = np.zeros_like(mi)
-            mis.append(np.asarray(mi)[: hi - lo])
+            mis.append(np.asarray(mi)[: hi - lo] + self._offset)
             errs.append(np.asarray(err)[: hi - lo])
         return np.concatenate(mis), np.concatenate(errs)
 
@@ -630,6 +698,7 @@ class GMMMI(ParamsMixin):
             n_samples=n,
             info=info,
             wall_time=elapsed,
+            quantity=self.quantity_,
         )
 
     def _base_info(self) -> dict[str, Any]:
@@ -676,4 +745,5 @@ class GMMMI(ParamsMixin):
             parameters=out["parameters"],
             sample_stats=out["sample_stats"],
             wall_time=time.perf_counter() - start,
+            quantity=self.quantity_,
         )

@@ -1,4 +1,4 @@
-"""Mutual information of a fitted Gaussian mixture.
+"""Mutual information (and other information functionals) of a fitted Gaussian mixture.
 
 The marginals of a Gaussian mixture are mixtures with the same weights and the
 sub-blocks of the means and covariances, so ``log p(x)`` and ``log p(y)`` are exact.
@@ -10,6 +10,15 @@ MI = E[log p(x, y) − log p(x) − log p(y)] under the joint is then integrated
   not widen the spread across bootstrap replicates or posterior draws; or
 * (two scalar variables only) by Gauss–Hermite quadrature on each component,
   a deterministic cross-check.
+
+Every quantity here is an expectation under the joint mixture of a signed sum of
+marginal log-densities, described by static *terms* ``(sign, dims, cols)``: the
+marginal over dimensions ``dims`` evaluated at columns ``cols`` of the joint draws.
+
+* MI I(X;Y): ``+ log p_XY − log p_X − log p_Y``;
+* conditional MI I(X;Y|Z): ``+ log p_XYZ + log p_Z − log p_XZ − log p_YZ``;
+* entropy H(X): ``− log p_X``;
+* KL(p_X ‖ p_Y) (same dimension): ``+ log p_X(x) − log p_Y(x)`` at the X draws.
 """
 
 from __future__ import annotations
@@ -25,14 +34,82 @@ from bayes_gmm_mi._batching import map_prefix
 from bayes_gmm_mi._em import GMMParams, log_likelihood
 from bayes_gmm_mi._linalg import cholesky
 
-__all__ = ["mi_integrand", "sample_mixture", "mi_monte_carlo_batch", "mi_quadrature_batch"]
+__all__ = [
+    "Terms",
+    "mi_terms",
+    "cmi_terms",
+    "entropy_terms",
+    "kl_terms",
+    "functional_integrand",
+    "mi_integrand",
+    "sample_mixture",
+    "functional_monte_carlo_batch",
+    "mi_monte_carlo_batch",
+    "mi_quadrature_batch",
+]
+
+#: ``((sign, dims, cols), ...)``: a static description of an integrand (see module doc).
+Terms = tuple[tuple[float, tuple[int, ...], tuple[int, ...]], ...]
+
+
+def _dims(lo: int, hi: int) -> tuple[int, ...]:
+    return tuple(range(lo, hi))
+
+
+def mi_terms(dx: int, d: int) -> Terms:
+    """I(X;Y) with X the first ``dx`` of ``d`` dimensions and Y the rest."""
+    every, x, y = _dims(0, d), _dims(0, dx), _dims(dx, d)
+    return ((1.0, every, every), (-1.0, x, x), (-1.0, y, y))
+
+
+def cmi_terms(dx: int, dy: int, dz: int) -> Terms:
+    """I(X;Y|Z) with the dimensions ordered X, Y, Z."""
+    x, y, z = _dims(0, dx), _dims(dx, dx + dy), _dims(dx + dy, dx + dy + dz)
+    every = x + y + z
+    return ((1.0, every, every), (1.0, z, z), (-1.0, x + z, x + z), (-1.0, y + z, y + z))
+
+
+def entropy_terms(d: int) -> Terms:
+    """Differential entropy of all ``d`` dimensions."""
+    every = _dims(0, d)
+    return ((-1.0, every, every),)
+
+
+def kl_terms(dx: int, reverse: bool = False) -> Terms:
+    """KL(p_X ‖ p_Y) (or KL(p_Y ‖ p_X) with ``reverse``) for X, Y of dimension ``dx``."""
+    x, y = _dims(0, dx), _dims(dx, 2 * dx)
+    if reverse:
+        x, y = y, x
+    return ((1.0, x, x), (-1.0, y, x))
+
+
+def _sub(params: GMMParams, dims: tuple[int, ...]) -> GMMParams:
+    if dims == tuple(range(params.means.shape[-1])):
+        return params
+    idx = np.asarray(dims)
+    return GMMParams(params.weights, params.means[:, idx],
+                     params.covariances[:, idx[:, None], idx[None, :]])
+
+
+def functional_integrand(points: Array, params: GMMParams, terms: Terms) -> Array:
+    """The signed sum of marginal log-densities of ``terms`` at each point, shape (S,).
+
+    Parameters
+    ----------
+    points : Array of shape (S, D)
+        Joint draws.
+    params : GMMParams
+        Joint mixture over D dimensions.
+    terms : Terms (static)
+    """
+    out = 0.0
+    for sign, dims, cols in terms:
+        cols_idx = np.asarray(cols)
+        out = out + sign * log_likelihood(points[:, cols_idx], _sub(params, dims))
+    return out
 
 #: Gauss–Hermite nodes per dimension for the quadrature cross-check.
 QUADRATURE_NODES = 48
-
-
-def _block(params: GMMParams, lo: int, hi: int) -> GMMParams:
-    return GMMParams(params.weights, params.means[:, lo:hi], params.covariances[:, lo:hi, lo:hi])
 
 
 def mi_integrand(points: Array, params: GMMParams, dx: int) -> Array:
@@ -46,11 +123,7 @@ def mi_integrand(points: Array, params: GMMParams, dx: int) -> Array:
         Joint mixture over D = dx + dy dimensions.
     dx : int (static)
     """
-    d = points.shape[-1]
-    joint = log_likelihood(points, params)
-    px = log_likelihood(points[:, :dx], _block(params, 0, dx))
-    py = log_likelihood(points[:, dx:], _block(params, dx, d))
-    return joint - px - py
+    return functional_integrand(points, params, mi_terms(dx, points.shape[-1]))
 
 
 def sample_mixture(params: GMMParams, z: Array, u: Array) -> Array:
@@ -76,10 +149,10 @@ def sample_mixture(params: GMMParams, z: Array, u: Array) -> Array:
     return params.means[comp] + jnp.einsum("sde,se->sd", chol[comp], z)
 
 
-@partial(jax.jit, static_argnames=("dx",))
-def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
-                         dx: int) -> tuple[Array, Array]:
-    """Monte Carlo MI of a batch of mixtures with common random numbers.
+@partial(jax.jit, static_argnames=("terms",))
+def functional_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
+                                 terms: Terms) -> tuple[Array, Array]:
+    """Monte Carlo integral of ``terms`` for a batch of mixtures, with common random numbers.
 
     Parameters
     ----------
@@ -88,22 +161,32 @@ def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
         Mixtures to integrate (the first ``n_members``; the rest give 0).
     z : Array of shape (S, D)
     u : Array of shape (S,)
-    dx : int (static)
+    terms : Terms (static)
 
     Returns
     -------
-    mi : Array of shape (C,)
+    value : Array of shape (C,)
         In nats.
     mc_error : Array of shape (C,)
-        Monte Carlo standard error of each ``mi``.
+        Monte Carlo standard error of each ``value``.
     """
     s = z.shape[0]
 
     def one(p):
-        f = mi_integrand(sample_mixture(p, z, u), p, dx)
+        f = functional_integrand(sample_mixture(p, z, u), p, terms)
         return jnp.mean(f), jnp.std(f) / jnp.sqrt(s)
 
     return map_prefix(one, params, n_members)
+
+
+def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
+                         dx: int) -> tuple[Array, Array]:
+    """Monte Carlo MI of a batch of mixtures with common random numbers.
+
+    :func:`functional_monte_carlo_batch` with :func:`mi_terms` (X = the first
+    ``dx`` dimensions of ``z``'s D).
+    """
+    return functional_monte_carlo_batch(params, n_members, z, u, mi_terms(dx, z.shape[1]))
 
 
 @jax.jit

@@ -57,6 +57,10 @@ class MIResult:
     sample_stats : dict of ndarray or None
         Sampler statistics with (chain, draw) axes: ``"diverging"``,
         ``"tree_depth"``, ``"n_steps"`` for NUTS; None otherwise.
+    quantity : str, default "mi"
+        What was estimated: ``"mi"`` I(X;Y), ``"cmi"`` I(X;Y|Z), ``"entropy"``
+        H(X), ``"kl"`` KL(p_X ‖ p_Y) or ``"kl_reverse"`` KL(p_Y ‖ p_X). The
+        attribute names say "MI" for all of them.
     wall_time : float
         Seconds spent making the draws (for ``"bootstrap"`` the refits, for the
         posterior methods sampling plus integration), excluding the EM fit;
@@ -75,6 +79,7 @@ class MIResult:
     parameters: dict[str, np.ndarray] | None = None
     sample_stats: dict[str, np.ndarray] | None = None
     wall_time: float = math.nan
+    quantity: str = "mi"
 
     def __post_init__(self) -> None:
         draws = np.asarray(self.draws, np.float64).reshape(-1)
@@ -166,6 +171,7 @@ class MIResult:
             "units": self.units,
             "n_components": int(self.n_components),
             "method": self.method,
+            "quantity": self.quantity,
             "n_draws": int(self.draws.size),
             "mc_error": float(self.mc_error),
             "n_samples": int(self.n_samples),
@@ -182,7 +188,7 @@ class MIResult:
         else:
             spread = ""
         return (
-            f"MIResult(mi={self.mean:.4f}{spread} {unit}, method={self.method!r}, "
+            f"MIResult({self.quantity}={self.mean:.4f}{spread} {unit}, method={self.method!r}, "
             f"n_draws={self.draws.size}, n_components={self.n_components}, "
             f"mc_error={self.mc_error:.1e}, n_samples={self.n_samples})"
         )

@@ -9,7 +9,11 @@ from typing import Any, Iterable
 import numpy as np
 
 __all__ = [
+    "MAX_DIMENSIONS",
     "as_variable",
+    "as_block",
+    "check_same_rows",
+    "warn_if_duplicated",
     "check_choice",
     "check_int",
     "check_float",
@@ -67,6 +71,66 @@ def as_variable(value: Any, name: str) -> np.ndarray:
             "and a mixture cannot be fitted to it."
         )
     return arr
+
+
+#: Most columns (all variables together) the mixture kernels accept. The kernels
+#: unroll the D x D linear algebra, so compile time grows quickly with D, and a
+#: full-covariance mixture needs many rows per component in high dimension.
+MAX_DIMENSIONS = 8
+
+
+def as_block(value: Any, name: str) -> np.ndarray:
+    """Convert one (possibly multivariate) continuous variable to float64 of shape (n, d).
+
+    Accepts what :func:`as_variable` accepts plus 2-D arrays and DataFrames of
+    several columns; each column is checked (numeric, finite, not constant).
+    """
+    if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
+        value = value.to_numpy()
+    arr = np.asarray(value)
+    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
+        return as_variable(arr, name)[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must have shape (n,) or (n, d); got an array of shape {arr.shape}."
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {arr.shape}).")
+    return np.column_stack([
+        as_variable(arr[:, j], f"{name}[:, {j}]") for j in range(arr.shape[1])
+    ])
+
+
+def check_same_rows(blocks: list[np.ndarray], names: Iterable[str]) -> None:
+    """Every block must have the same number of rows."""
+    names = list(names)
+    counts = [b.shape[0] for b in blocks]
+    if len(set(counts)) > 1:
+        listing = ", ".join(f"{nm}: {c}" for nm, c in zip(names, counts))
+        raise ValueError(
+            f"the variables must have the same number of rows (paired samples); got {listing}."
+        )
+
+
+def warn_if_duplicated(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Warn when a column of ``a`` is (almost) a linear copy of a column of ``b``."""
+    import warnings
+
+    from bayes_gmm_mi.exceptions import DegenerateComponentWarning
+
+    ca = (a - a.mean(0)) / a.std(0)
+    cb = (b - b.mean(0)) / b.std(0)
+    corr = np.abs(ca.T @ cb) / a.shape[0]
+    if np.any(corr > 0.999):
+        i, j = np.unravel_index(int(np.argmax(corr)), corr.shape)
+        warnings.warn(
+            f"column {i} of {name_a} and column {j} of {name_b} are (almost) linearly "
+            f"identical (|correlation| = {corr[i, j]:.4f}): conditioning on {name_b} then "
+            f"leaves {name_a} (nearly) no freedom, the joint density is degenerate and the "
+            "estimate rests on reg_covar. The exact conditional MI is 0 in that case.",
+            DegenerateComponentWarning,
+            stacklevel=4,
+        )
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:
