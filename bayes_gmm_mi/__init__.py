@@ -5,6 +5,7 @@ The public API:
 - :func:`mutual_information` — one call: MI between two variables with bootstrap
   (``method="bootstrap"``) or Bayesian (``"vi"``, ``"mcmc"``) errors;
 - :class:`GMMMI` — the scikit-learn-style estimator behind it;
+  :class:`GMMCategoricalMI` for a categorical (class label) variable;
 - :class:`MIResult` — the result (mean, std, draws, intervals, ``to_arviz()``);
 - :func:`conditional_mutual_information`, :func:`entropy`, :func:`kl_divergence` —
   the other information quantities of a fitted mixture, with the same uncertainty;
@@ -24,6 +25,7 @@ from bayes_gmm_mi._api import (
     mutual_information,
 )
 from bayes_gmm_mi._cache import configure_compilation_cache
+from bayes_gmm_mi._categorical import GMMCategoricalMI
 from bayes_gmm_mi._compare import compare
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._result import MIResult
@@ -33,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GMMMI",
+    "GMMCategoricalMI",
     "MIResult",
     "mutual_information",
     "conditional_mutual_information",

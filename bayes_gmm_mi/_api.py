@@ -11,7 +11,7 @@ from bayes_gmm_mi._validation import as_block, check_options, check_same_rows
 
 __all__ = ["mutual_information", "conditional_mutual_information", "entropy", "kl_divergence"]
 
-_EXPLICIT = {"method", "n_components", "n_bootstrap", "random_state", "units", "progress"}
+_EXPLICIT = {"discrete_y", "method", "n_components", "n_bootstrap", "random_state", "units", "progress"}
 
 
 def mutual_information(
@@ -19,6 +19,7 @@ def mutual_information(
     y: Any,
     *,
     method: str = "bootstrap",
+    discrete_y: bool = False,
     n_components: int | str = "auto",
     n_bootstrap: int = 50,
     random_state: Any = None,
@@ -26,7 +27,7 @@ def mutual_information(
     progress: bool = False,
     **options: Any,
 ) -> MIResult:
-    """Mutual information between two continuous variables, with its uncertainty.
+    """Mutual information between two variables, with its uncertainty.
 
     Fits a Gaussian mixture to the joint sample by EM (K chosen by
     cross-validation unless given) and integrates its MI; then makes MI draws
@@ -36,13 +37,18 @@ def mutual_information(
 
     Parameters
     ----------
-    x, y : array-like of shape (n,) or (n, 1)
-        Paired samples (lists, numpy arrays, pandas Series).
+    x, y : array-like of shape (n,) or (n, d)
+        Paired samples (lists, numpy arrays, pandas Series/DataFrames); each
+        may be a block of columns (at most 8 columns in all).
     method : {"bootstrap", "vi", "mcmc"}, default "bootstrap"
         Frequentist (bootstrap) or Bayesian (variational or MCMC) errors. The
         posterior methods take ``num_chains`` (4), ``num_warmup`` (500),
         ``num_samples`` (500), ``svi_steps`` (1000), ``svi_learning_rate`` and
         ``priors`` as options; see :class:`GMMMI`.
+    discrete_y : bool, default False
+        ``y`` holds class labels (any hashable values): one mixture is fitted
+        per class and the class densities are weighted by the observed class
+        frequencies (see :class:`GMMCategoricalMI`; bootstrap only).
     n_components : "auto" or int, default "auto"
     n_bootstrap : int, default 50
         Bootstrap replicates (``method="bootstrap"``); 0 returns the point
@@ -74,8 +80,14 @@ def mutual_information(
     >>> abs(res.mean - data.mi) < 4 * res.std
     True
     """
+    if not isinstance(discrete_y, bool):
+        raise TypeError(f"discrete_y must be True or False; got {discrete_y!r}.")
     estimator = _estimator("mutual_information()", method, n_components, n_bootstrap,
                            random_state, units, progress, options)
+    if discrete_y:
+        from bayes_gmm_mi._categorical import GMMCategoricalMI
+
+        estimator = GMMCategoricalMI(**estimator.get_params())
     return estimator.fit(x, y).estimate_mi()
 
 

@@ -469,19 +469,23 @@ class GMMMI(ParamsMixin):
                 on_chunk(hi - lo)
         return _concat(fits), np.concatenate(scores)
 
-    def _fit_all_rows(self, k: int, seed: int) -> EMResult:
-        """Fit K components to all rows from ``n_init`` starts; keep the most likely."""
-        full = np.tile(self._rows, (self.n_init, 1))
+    def _fit_all_rows(self, k: int, seed: int, rows: np.ndarray | None = None) -> EMResult:
+        """Fit K components to all ``rows`` (default: every real row) from ``n_init``
+        starts; keep the most likely."""
+        full = np.tile(self._rows if rows is None else rows, (self.n_init, 1))
         res, _ = self._run_fits(self._init_seeds(seed), full, full, k, _component_bucket(k))
         return _take(res, int(np.argmax(res.log_lik)))
 
-    def _select(self, n: int, d: int, seed: int) -> tuple[int, EMResult | None]:
+    def _select(self, n: int, d: int, seed: int,
+                rows: np.ndarray | None = None) -> tuple[int, EMResult | None]:
         """Grow K until the selection score stops improving.
 
+        ``rows`` (0/1 per padded row, default every real row) selects the data,
+        e.g. one class of a categorical variable; ``n`` is its number of ones.
         Returns the chosen K and, for AIC/BIC, its full-data fit (cross-validation
         fits only training folds, so the caller fits all rows at the chosen K).
         """
-        rows = self._rows
+        rows = self._rows if rows is None else rows
         n_init = self.n_init
         if self.selection == "cv":
             n_folds = self.n_folds
@@ -490,7 +494,7 @@ class GMMMI(ParamsMixin):
                     f"cross-validation with n_folds={n_folds} needs at least {2 * n_folds} "
                     f"rows; got {n}. Pass more data, fewer folds, or a fixed n_components."
                 )
-            perm = np.random.default_rng([seed, 0]).permutation(n)
+            perm = np.random.default_rng([seed, 0]).permutation(np.flatnonzero(rows > 0))
             fold = np.full(rows.shape[0], -1)
             fold[perm] = np.arange(n) % n_folds
             val = np.stack([(fold == f).astype(np.float32) for f in range(n_folds)])

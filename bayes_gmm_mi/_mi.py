@@ -44,6 +44,7 @@ __all__ = [
     "mi_integrand",
     "sample_mixture",
     "functional_monte_carlo_batch",
+    "categorical_mi_batch",
     "mi_monte_carlo_batch",
     "mi_quadrature_batch",
 ]
@@ -187,6 +188,59 @@ def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
     ``dx`` dimensions of ``z``'s D).
     """
     return functional_monte_carlo_batch(params, n_members, z, u, mi_terms(dx, z.shape[1]))
+
+
+@jax.jit
+def categorical_mi_batch(params: GMMParams, freqs: Array, n_members, z: Array,
+                         u: Array) -> tuple[Array, Array]:
+    """MI between a categorical Y and a continuous X from per-class mixtures.
+
+    With class frequencies p_c and class densities p(x | c), p(x) = Σ_c p_c p(x | c)
+    and I(X;Y) = Σ_c p_c E_{x ~ p(x|c)}[log p(x | c) − log p(x)]. Each class's
+    expectation uses the same base samples (common random numbers); classes of
+    frequency 0 contribute nothing.
+
+    Parameters
+    ----------
+    params : GMMParams with leading axes (C_cap, n_classes, K)
+        One mixture per class (padded components have weight 0), batched.
+    freqs : Array of shape (C_cap, n_classes)
+        Class frequencies of each member (summing to 1).
+    n_members : int
+        Members to integrate (the first ``n_members`` of the capacity).
+    z : Array of shape (S, D)
+    u : Array of shape (S,)
+
+    Returns
+    -------
+    mi : Array of shape (C_cap,)
+        In nats.
+    mc_error : Array of shape (C_cap,)
+        Monte Carlo standard error (classes combined).
+    """
+    s = z.shape[0]
+
+    def one(args):
+        p, f = args
+        n_classes, k, d = p.means.shape
+        pooled = GMMParams(
+            (f[:, None] * p.weights).reshape(n_classes * k),
+            p.means.reshape(n_classes * k, d),
+            p.covariances.reshape(n_classes * k, d, d),
+        )
+
+        def per_class(q):
+            points = sample_mixture(q, z, u)
+            terms = log_likelihood(points, q) - log_likelihood(points, pooled)
+            return jnp.mean(terms), jnp.var(terms) / s
+
+        means, variances = jax.lax.map(per_class, p)
+        present = f > 0
+        means = jnp.where(present, means, 0.0)
+        variances = jnp.where(present, variances, 0.0)
+        return jnp.sum(f * means), jnp.sqrt(jnp.sum(f**2 * variances))
+
+    return map_prefix(one, (params, freqs), n_members)
 
 
 @jax.jit
