@@ -50,7 +50,10 @@ def to_inference_data(result: "MIResult") -> Any:
         for name, value in result.parameters.items():
             value = np.asarray(value)
             posterior[name] = value
-            dims[name] = ["component", "dim", "dim2"][: value.ndim - 2]
+            if name == "class_frequencies":
+                dims[name] = ["class"]
+            else:
+                dims[name] = ["component", "dim", "dim2"][: value.ndim - 2]
     sample_stats = None
     if result.sample_stats:
         sample_stats = {name: np.asarray(value) for name, value in result.sample_stats.items()}

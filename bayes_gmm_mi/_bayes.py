@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import fields
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -25,10 +25,20 @@ from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
 from bayes_gmm_mi.model import SITE_NAMES, Priors, sites_to_params
 
-__all__ = ["METHODS", "RHAT_MAX", "ESS_MIN", "as_priors", "posterior_mi", "warn_on_diagnostics"]
+__all__ = [
+    "RHAT_MAX",
+    "ESS_MIN",
+    "SamplerSettings",
+    "as_priors",
+    "rng_key",
+    "sample_posterior",
+    "draws_to_params",
+    "check_and_diagnose",
+    "posterior_mi",
+    "warn_on_diagnostics",
+    "warn_thin_components",
+]
 
-#: Every way of making MI draws.
-METHODS = ("bootstrap", "vi", "mcmc")
 #: Warn when the split R-hat of the MI draws exceeds this.
 RHAT_MAX = 1.01
 #: Warn when the bulk effective sample size of the MI draws is below this.
@@ -55,12 +65,13 @@ def as_priors(value: Any) -> Priors:
     )
 
 
-def _rng_key(seed: int) -> jax.Array:
-    draw = np.random.default_rng([seed, 4]).integers(0, 2**31 - 1)
+def rng_key(seed: int, stream: int = 4) -> jax.Array:
+    """A JAX key derived from an integer seed (``stream`` separates uses)."""
+    draw = np.random.default_rng([seed, stream]).integers(0, 2**31 - 1)
     return jax.random.PRNGKey(int(draw))
 
 
-def _warn_thin_components(params: GMMParams, n: int, d: int) -> None:
+def warn_thin_components(params: GMMParams, n: int, d: int) -> None:
     """Warn when a component holds fewer rows than it has mean coordinates + 1."""
     w = np.asarray(params.weights, np.float64)
     rows = w[w > 0] * n
@@ -97,8 +108,84 @@ def warn_on_diagnostics(info: dict[str, Any], n_chains: int) -> None:
             "unreliable: increase num_warmup and num_samples, use more chains, or check "
             "that the number of components suits the data.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
+
+
+class SamplerSettings(NamedTuple):
+    """Settings of the posterior samplers (see :class:`~bayes_gmm_mi.GMMMI`)."""
+
+    num_chains: int
+    num_warmup: int
+    num_samples: int
+    svi_steps: int
+    svi_learning_rate: float
+    priors: Priors
+
+
+def sample_posterior(method: str, x: Any, rows: np.ndarray, params: GMMParams,
+                     settings: SamplerSettings, key: jax.Array) -> dict[str, Any]:
+    """Posterior draws of the mixture's sites, started from the EM fit ``params``.
+
+    Returns
+    -------
+    dict
+        ``parameters`` (site → (chain, draw, ...)), ``sample_stats`` (NUTS
+        only, else None), ``info`` (timing, SVI loss) and ``n_chains``.
+    """
+    from bayes_gmm_mi import _posterior  # NumPyro's inference stack: imported on use
+
+    start = time.perf_counter()
+    info: dict[str, Any] = {}
+    if method == "mcmc":
+        draws = _posterior.run_nuts(
+            x, rows, params, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
+            num_chains=settings.num_chains, rng_key=key, priors=settings.priors,
+        )
+        sample_stats = {
+            "diverging": draws["diverging"],
+            "tree_depth": draws["tree_depth"],
+            "n_steps": draws["num_steps"],
+        }
+        n_chains = settings.num_chains
+    else:
+        draws = _posterior.run_svi(
+            x, rows, params, num_steps=settings.svi_steps, num_samples=settings.num_samples,
+            rng_key=key, priors=settings.priors, learning_rate=settings.svi_learning_rate,
+        )
+        sample_stats = None
+        n_chains = 1
+        info["svi_final_loss"] = float(draws["loss"][-1])
+        info["svi_loss"] = np.asarray(draws["loss"])
+    info["sampling_time_s"] = time.perf_counter() - start
+    parameters = {name: np.asarray(draws[name]) for name in SITE_NAMES if name in draws}
+    return {"parameters": parameters, "sample_stats": sample_stats, "info": info,
+            "n_chains": n_chains}
+
+
+def draws_to_params(parameters: dict[str, np.ndarray]) -> GMMParams:
+    """Site draws with (chain, draw) axes → one flat batch of mixtures (numpy)."""
+    flat = {name: value.reshape((-1,) + value.shape[2:]) for name, value in parameters.items()}
+    return jax.tree.map(np.asarray, sites_to_params(flat))
+
+
+def check_and_diagnose(mi: np.ndarray, method: str, sample_stats: dict[str, Any] | None,
+                       n_chains: int, info: dict[str, Any]) -> None:
+    """Refuse non-finite MI draws; for MCMC add R-hat/ESS/divergences to ``info`` and warn."""
+    bad = int(np.sum(~np.isfinite(mi)))
+    if bad:
+        raise FloatingPointError(
+            f"{bad} of {mi.size} posterior draws gave a non-finite MI; the sampler reached "
+            "degenerate mixtures. Use fewer components, more warm-up (mcmc) or a smaller "
+            "svi_learning_rate (vi)."
+        )
+    if method == "mcmc":
+        from bayes_gmm_mi._arviz import chain_diagnostics
+
+        info.update(chain_diagnostics(mi))
+        info["divergences"] = int(np.sum(sample_stats["diverging"]))
+        info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
+        warn_on_diagnostics(info, n_chains)
 
 
 def posterior_mi(
@@ -110,12 +197,7 @@ def posterior_mi(
     integrate: Callable[[GMMParams], tuple[np.ndarray, np.ndarray]],
     seed: int,
     n_samples: int,
-    num_chains: int,
-    num_warmup: int,
-    num_samples: int,
-    svi_steps: int,
-    svi_learning_rate: float,
-    priors: Priors,
+    settings: SamplerSettings,
 ) -> dict[str, Any]:
     """Sample the mixture posterior and integrate the MI of every draw.
 
@@ -135,11 +217,7 @@ def posterior_mi(
         Seeds the sampler.
     n_samples : int
         Real rows in ``x``.
-    num_chains, num_warmup, num_samples : int
-        NUTS settings (``num_samples`` is also the number of VI draws).
-    svi_steps : int
-    svi_learning_rate : float
-    priors : Priors
+    settings : SamplerSettings
 
     Returns
     -------
@@ -153,62 +231,12 @@ def posterior_mi(
     FloatingPointError
         If SVI diverges or a draw's MI is not finite.
     """
-    from bayes_gmm_mi import _posterior  # NumPyro's inference stack: imported on use
-
-    d = int(np.shape(x)[1])
-    _warn_thin_components(params, n_samples, d)
-    key = _rng_key(seed)
+    warn_thin_components(params, n_samples, int(np.shape(x)[1]))
+    out = sample_posterior(method, x, rows, params, settings, rng_key(seed))
+    parameters, info = out["parameters"], out["info"]
     start = time.perf_counter()
-    info: dict[str, Any] = {}
-    if method == "mcmc":
-        draws = _posterior.run_nuts(
-            x, rows, params, num_warmup=num_warmup, num_samples=num_samples,
-            num_chains=num_chains, rng_key=key, priors=priors,
-        )
-        sample_stats = {
-            "diverging": draws["diverging"],
-            "tree_depth": draws["tree_depth"],
-            "n_steps": draws["num_steps"],
-        }
-        n_chains = num_chains
-    else:
-        draws = _posterior.run_svi(
-            x, rows, params, num_steps=svi_steps, num_samples=num_samples, rng_key=key,
-            priors=priors, learning_rate=svi_learning_rate,
-        )
-        sample_stats = None
-        n_chains = 1
-        info["svi_final_loss"] = float(draws["loss"][-1])
-        info["svi_loss"] = np.asarray(draws["loss"])
-    info["sampling_time_s"] = time.perf_counter() - start
-
-    parameters = {name: np.asarray(draws[name]) for name in SITE_NAMES if name in draws}
-    lead = parameters["weights"].shape[:2]
-    flat = {name: value.reshape((-1,) + value.shape[2:]) for name, value in parameters.items()}
-    batch = jax.tree.map(np.asarray, sites_to_params(flat))
-    start = time.perf_counter()
-    mi, err = integrate(batch)
+    mi, err = integrate(draws_to_params(parameters))
     info["integration_time_s"] = time.perf_counter() - start
-    mi = np.asarray(mi, np.float64).reshape(lead)
-    bad = int(np.sum(~np.isfinite(mi)))
-    if bad:
-        raise FloatingPointError(
-            f"{bad} of {mi.size} posterior draws gave a non-finite MI; the sampler reached "
-            "degenerate mixtures. Use fewer components, more warm-up (mcmc) or a smaller "
-            "svi_learning_rate (vi)."
-        )
-    if method == "mcmc":
-        from bayes_gmm_mi._arviz import chain_diagnostics
-
-        info.update(chain_diagnostics(mi))
-        info["divergences"] = int(np.sum(sample_stats["diverging"]))
-        info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
-        warn_on_diagnostics(info, n_chains)
-    return {
-        "mi": mi,
-        "mc_error": float(np.mean(err)),
-        "parameters": parameters,
-        "sample_stats": sample_stats,
-        "info": info,
-        "n_chains": n_chains,
-    }
+    mi = np.asarray(mi, np.float64).reshape(parameters["weights"].shape[:2])
+    check_and_diagnose(mi, method, out["sample_stats"], out["n_chains"], info)
+    return {**out, "mi": mi, "mc_error": float(np.mean(err))}

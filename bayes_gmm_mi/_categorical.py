@@ -117,7 +117,8 @@ class GMMCategoricalMI(GMMMI):
     Same parameters as :class:`GMMMI` (component selection, EM settings,
     bootstrap, units, seeds); each class gets its own number of components.
     ``mc_samples`` is the total Monte Carlo budget, split equally between the
-    classes. Only ``method="bootstrap"`` is available for categorical MI so far.
+    classes. All three methods are available; for ``"vi"``/``"mcmc"`` see
+    :meth:`estimate_mi`.
 
     Attributes
     ----------
@@ -288,17 +289,21 @@ class GMMCategoricalMI(GMMMI):
         return np.concatenate(mis), np.concatenate(errs)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
-        """MI with bootstrap uncertainty, reusing each class's component choice.
+        """MI with its uncertainty, reusing each class's component choice.
 
-        Each replicate resamples the rows (so the class frequencies vary too)
-        and refits every class's mixture by EM, warm-started from its full fit.
+        ``"bootstrap"``: each replicate resamples the rows (so the class
+        frequencies vary too) and refits every class's mixture by EM,
+        warm-started from its full fit. ``"vi"``/``"mcmc"``: each class's
+        mixture gets its own posterior (started from its EM fit), the class
+        frequencies a Dirichlet(counts + 1) posterior (uniform prior), and draw
+        i of chain j of every class is combined into one MI draw.
 
         Parameters
         ----------
         n_bootstrap : int, optional
             Replicates; defaults to the ``n_bootstrap`` parameter.
-        method : {"bootstrap"}, optional
-            Only the bootstrap is available for categorical MI.
+        method : {"bootstrap", "vi", "mcmc"}, optional
+            Defaults to the ``method`` parameter.
 
         Returns
         -------
@@ -308,10 +313,7 @@ class GMMCategoricalMI(GMMMI):
         method = self.method if method is None else method
         self._check_method_params(method)
         if method != "bootstrap":
-            raise ValueError(
-                f"method={method!r} is not available for categorical MI yet; "
-                "use method='bootstrap'."
-            )
+            return self._estimate_posterior(method)
         b = self.n_bootstrap if n_bootstrap is None else check_int(n_bootstrap, "n_bootstrap", 0)
         start = time.perf_counter()
         n, n_classes, d = self.n_samples_, len(self.classes_), self._x.shape[1]
@@ -368,5 +370,74 @@ class GMMCategoricalMI(GMMMI):
             n_samples=n,
             info=info,
             wall_time=elapsed,
+            quantity="mi",
+        )
+
+    def _estimate_posterior(self, method: str) -> MIResult:
+        """Per-class mixture posteriors × Dirichlet class frequencies → MI draws."""
+        from bayes_gmm_mi._bayes import (
+            check_and_diagnose,
+            draws_to_params,
+            rng_key,
+            sample_posterior,
+            warn_thin_components,
+        )
+
+        start = time.perf_counter()
+        settings = self._sampler_settings()
+        n_classes, d = len(self.classes_), self._x.shape[1]
+        outs = []
+        for c in range(n_classes):
+            warn_thin_components(self._class_params[c], int(self.class_counts_[c]), d)
+            rows_c = (self._codes == c).astype(np.float32)
+            outs.append(sample_posterior(method, self._x, rows_c, self._class_params[c],
+                                         settings, rng_key(self._seed, 100 + c)))
+        n_chains = outs[0]["n_chains"]
+        lead = outs[0]["parameters"]["weights"].shape[:2]
+        total = lead[0] * lead[1]
+        stacked = jax.tree.map(
+            lambda *a: np.stack(a, axis=1),
+            *[_pad_components(draws_to_params(o["parameters"]), self._k_pad) for o in outs],
+        )
+        freqs = np.random.default_rng([self._seed, 5]).dirichlet(
+            self.class_counts_ + 1.0, size=total)
+        t0 = time.perf_counter()
+        mi, err = self._integrate_classes(stacked, freqs)
+        info: dict[str, Any] = {
+            "class_n_components": dict(self.class_n_components_),
+            "class_frequencies": dict(zip(self.classes_.tolist(),
+                                          self.class_frequencies_.tolist())),
+            "fit_time_s": self.fit_time_,
+            "sampling_time_s": sum(o["info"]["sampling_time_s"] for o in outs),
+            "integration_time_s": time.perf_counter() - t0,
+        }
+        sample_stats = None
+        if method == "mcmc":
+            stats = [o["sample_stats"] for o in outs]
+            sample_stats = {
+                "diverging": np.any([s["diverging"] for s in stats], axis=0),
+                "tree_depth": np.max([s["tree_depth"] for s in stats], axis=0),
+                "n_steps": np.sum([s["n_steps"] for s in stats], axis=0),
+            }
+        mi = np.asarray(mi, np.float64).reshape(lead)
+        check_and_diagnose(mi, method, sample_stats, n_chains, info)
+        parameters = {"class_frequencies": freqs.reshape(lead + (n_classes,))}
+        for label, out in zip(self.classes_.tolist(), outs):
+            for name, value in out["parameters"].items():
+                parameters[f"{name}[{label}]"] = value
+        factor = _UNITS[self.units]
+        return MIResult(
+            point_estimate=self.mi_,
+            draws=mi.reshape(-1) * factor,
+            units=self.units,
+            n_components=self.n_components_,
+            method=method,
+            mc_error=float(np.mean(err)) * factor,
+            n_samples=self.n_samples_,
+            info=info,
+            n_chains=n_chains,
+            parameters=parameters,
+            sample_stats=sample_stats,
+            wall_time=time.perf_counter() - start,
             quantity="mi",
         )

@@ -713,9 +713,15 @@ class GMMMI(ParamsMixin):
             "fit_time_s": self.fit_time_,
         }
 
+    def _sampler_settings(self):
+        from bayes_gmm_mi._bayes import SamplerSettings, as_priors
+
+        return SamplerSettings(self.num_chains, self.num_warmup, self.num_samples,
+                               self.svi_steps, self.svi_learning_rate, as_priors(self.priors))
+
     def _estimate_posterior(self, method: str) -> MIResult:
         """Posterior draws of the mixture at the fitted K, and their MI."""
-        from bayes_gmm_mi._bayes import as_priors, posterior_mi  # imports NumPyro on use
+        from bayes_gmm_mi._bayes import posterior_mi  # imports NumPyro on use
 
         start = time.perf_counter()
         out = posterior_mi(
@@ -726,12 +732,7 @@ class GMMMI(ParamsMixin):
             integrate=self._integrate,
             seed=self._seed,
             n_samples=self.n_samples_,
-            num_chains=self.num_chains,
-            num_warmup=self.num_warmup,
-            num_samples=self.num_samples,
-            svi_steps=self.svi_steps,
-            svi_learning_rate=self.svi_learning_rate,
-            priors=as_priors(self.priors),
+            settings=self._sampler_settings(),
         )
         factor = _UNITS[self.units]
         info = self._base_info()

@@ -125,10 +125,31 @@ def test_rare_class_error_names_class_and_count():
         bm.mutual_information(x, labels, discrete_y=True)
 
 
-def test_posterior_methods_are_refused_clearly(sample):
+def test_discrete_y_must_be_bool(sample):
     x, codes = sample
-    with pytest.raises(ValueError, match="method='vi' is not available for categorical MI"):
-        bm.mutual_information(x[:500], codes[:500], discrete_y=True, method="vi",
-                              n_components=1)
     with pytest.raises(TypeError, match="discrete_y must be True or False"):
         bm.mutual_information(x, codes, discrete_y="yes")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["vi", "mcmc"])
+def test_posterior_categorical_mi_covers_truth(sample, method):
+    import warnings
+
+    x, codes = sample
+    est = GMMCategoricalMI(random_state=0, n_components=1, num_warmup=300, num_samples=300)
+    est.fit(x, np.array(["low", "mid", "high"])[codes])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bm.ConvergenceWarning)
+        res = est.estimate_mi(method=method)
+    truth = _truth()
+    low, high = res.interval(0.95)
+    assert res.method == method and low < truth < high
+    # The class frequencies have a Dirichlet(counts + 1) posterior.
+    freqs = res.parameters["class_frequencies"]
+    assert freqs.shape == res.chains.shape + (3,)
+    expected = (est.class_counts_ + 1) / (est.class_counts_.sum() + 3)
+    np.testing.assert_allclose(freqs.reshape(-1, 3).mean(0), expected, atol=0.005)
+    assert "means[mid]" in res.parameters
+    idata = res.to_arviz()
+    assert idata.posterior["class_frequencies"].dims == ("chain", "draw", "class")
