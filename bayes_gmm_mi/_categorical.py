@@ -221,19 +221,33 @@ class GMMCategoricalMI(GMMMI):
         self.class_frequencies_ = counts / n
         start = time.perf_counter()
 
+        # Each class's rows are gathered into an array of their own (all padded
+        # to one size, so one compiled kernel serves every class): EM on a class
+        # then costs its rows, not all n.
+        class_pad = _row_bucket(int(counts.max()))
+        self._class_index = [np.flatnonzero(codes == c) for c in range(n_classes)]
+        self._class_x, self._class_rows = [], []
+        for idx in self._class_index:
+            xc = np.zeros((class_pad, d), np.float32)
+            xc[: idx.size] = scaled[idx]
+            rc = np.zeros(class_pad, np.float32)
+            rc[: idx.size] = 1.0
+            self._class_x.append(jax.numpy.asarray(xc))
+            self._class_rows.append(rc)
+
         class_seeds = np.random.default_rng([seed, 10]).integers(0, _SEED_MAX, n_classes)
         fits, ks = [], []
         self.class_selection_scores_ = {}
         for c in range(n_classes):
-            rows_c = (padded_codes == c).astype(np.float32)
+            rows_c, x_c = self._class_rows[c], self._class_x[c]
             seed_c = int(class_seeds[c])
             if self.n_components == "auto":
-                k, fit = self._select(int(counts[c]), d, seed_c, rows=rows_c)
+                k, fit = self._select(int(counts[c]), d, seed_c, rows=rows_c, x=x_c)
                 self.class_selection_scores_[classes[c]] = dict(self.selection_scores_)
             else:
                 k, fit = int(self.n_components), None
             if fit is None:
-                fit = self._fit_all_rows(k, seed_c, rows=rows_c)
+                fit = self._fit_all_rows(k, seed_c, rows=rows_c, x=x_c)
             self._report_fit(fit, k)
             fits.append(fit.params)
             ks.append(k)
@@ -331,12 +345,15 @@ class GMMCategoricalMI(GMMMI):
             class_params, freqs, not_converged = [], np.zeros((b, n_classes)), 0
             with progress_bar(self.progress, b * n_classes, "bootstrap") as bar:
                 for c in range(n_classes):
-                    weights = counts * (self._codes == c)
+                    idx = self._class_index[c]
+                    weights = np.zeros((b, self._class_rows[c].shape[0]), np.float32)
+                    weights[:, : idx.size] = counts[:, idx]
                     freqs[:, c] = weights.sum(axis=1) / n
                     full = self._class_params[c]
                     res, _ = self._run_fits(
                         np.zeros(b, np.int32), weights, weights, self._class_k[c],
                         _component_bucket(self._class_k[c]), start=full, on_chunk=bar.update,
+                        x=self._class_x[c],
                     )
                     # A class drawn (almost) empty keeps its full-data fit; its
                     # frequency, hence its weight in the MI, is (almost) 0 anyway.
@@ -389,8 +406,8 @@ class GMMCategoricalMI(GMMMI):
         outs = []
         for c in range(n_classes):
             warn_thin_components(self._class_params[c], int(self.class_counts_[c]), d)
-            rows_c = (self._codes == c).astype(np.float32)
-            outs.append(sample_posterior(method, self._x, rows_c, self._class_params[c],
+            outs.append(sample_posterior(method, self._class_x[c], self._class_rows[c],
+                                         self._class_params[c],
                                          settings, rng_key(self._seed, 100 + c)))
         n_chains = outs[0]["n_chains"]
         lead = outs[0]["parameters"]["weights"].shape[:2]

@@ -446,19 +446,21 @@ class GMMMI(ParamsMixin):
 
     def _run_fits(self, seeds: np.ndarray, train: np.ndarray, score: np.ndarray, n_active: int,
                   k_pad: int, start: GMMParams | None = None,
-                  on_chunk=None) -> tuple[EMResult, np.ndarray]:
+                  on_chunk=None, x: jax.Array | None = None) -> tuple[EMResult, np.ndarray]:
         """Run EM for each row of ``train`` through the fixed-capacity kernel.
 
-        Returns the fits and scores as numpy arrays with one row per member.
+        ``x`` defaults to the fitted data. Returns the fits and scores as numpy
+        arrays with one row per member.
         """
+        x = self._x if x is None else x
         warm = start is not None
         if start is None:
-            start = _blank(k_pad, self._x.shape[1])
+            start = _blank(k_pad, x.shape[1])
         fits, scores = [], []
         for lo, hi in chunks(len(seeds)):
             batch = pad_to_capacity((seeds[lo:hi], train[lo:hi], score[lo:hi]))
             res, sc = _em.fit_batch(
-                batch[0], self._x, batch[1], batch[2], hi - lo, n_active, start, warm,
+                batch[0], x, batch[1], batch[2], hi - lo, n_active, start, warm,
                 k_pad=k_pad, init=self.init, reg_covar=self.reg_covar, tol=self.tol,
                 max_iter=self.max_iter,
             )
@@ -469,15 +471,16 @@ class GMMMI(ParamsMixin):
                 on_chunk(hi - lo)
         return _concat(fits), np.concatenate(scores)
 
-    def _fit_all_rows(self, k: int, seed: int, rows: np.ndarray | None = None) -> EMResult:
-        """Fit K components to all ``rows`` (default: every real row) from ``n_init``
-        starts; keep the most likely."""
+    def _fit_all_rows(self, k: int, seed: int, rows: np.ndarray | None = None,
+                      x: jax.Array | None = None) -> EMResult:
+        """Fit K components to all ``rows`` of ``x`` (default: every real row of the
+        fitted data) from ``n_init`` starts; keep the most likely."""
         full = np.tile(self._rows if rows is None else rows, (self.n_init, 1))
-        res, _ = self._run_fits(self._init_seeds(seed), full, full, k, _component_bucket(k))
+        res, _ = self._run_fits(self._init_seeds(seed), full, full, k, _component_bucket(k), x=x)
         return _take(res, int(np.argmax(res.log_lik)))
 
-    def _select(self, n: int, d: int, seed: int,
-                rows: np.ndarray | None = None) -> tuple[int, EMResult | None]:
+    def _select(self, n: int, d: int, seed: int, rows: np.ndarray | None = None,
+                x: jax.Array | None = None) -> tuple[int, EMResult | None]:
         """Grow K until the selection score stops improving.
 
         ``rows`` (0/1 per padded row, default every real row) selects the data,
@@ -520,7 +523,7 @@ class GMMMI(ParamsMixin):
         with progress_bar(self.progress, k_limit, "selecting components") as bar:
             for k in range(1, k_limit + 1):
                 res, held_out = self._run_fits(
-                    seeds, weights, score_weights, k, _component_bucket(k)
+                    seeds, weights, score_weights, k, _component_bucket(k), x=x
                 )
                 if self.selection == "cv":
                     score = float(held_out.reshape(n_init, per_init).mean(axis=1).max())
