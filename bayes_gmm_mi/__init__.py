@@ -9,6 +9,9 @@ The public API:
 - :class:`MIResult` — the result (mean, std, draws, intervals, ``to_arviz()``);
 - :func:`conditional_mutual_information`, :func:`entropy`, :func:`kl_divergence` —
   the other information quantities of a fitted mixture, with the same uncertainty;
+- :func:`mi_matrix` — MI of every pair of columns (latents × factors, or latents
+  among themselves), batched, with joint bootstrap draws; :func:`mig`,
+  :func:`modularity`, :func:`latent_dependence` — disentanglement metrics from it;
 - :func:`compare` — bootstrap vs VI vs MCMC in one table;
 - :mod:`bayes_gmm_mi.model` — the mixture as a NumPyro model, with its priors;
 - :mod:`bayes_gmm_mi.plotting` — plots (matplotlib, imported on use);
@@ -27,6 +30,8 @@ from bayes_gmm_mi._api import (
 from bayes_gmm_mi._cache import configure_compilation_cache
 from bayes_gmm_mi._categorical import GMMCategoricalMI
 from bayes_gmm_mi._compare import compare
+from bayes_gmm_mi._disentangle import latent_dependence, mig, modularity
+from bayes_gmm_mi._matrix import MIMatrix, mi_matrix
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
@@ -42,6 +47,11 @@ __all__ = [
     "entropy",
     "kl_divergence",
     "compare",
+    "mi_matrix",
+    "MIMatrix",
+    "mig",
+    "modularity",
+    "latent_dependence",
     "configure_compilation_cache",
     "datasets",
     "ConvergenceWarning",

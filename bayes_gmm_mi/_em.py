@@ -32,6 +32,7 @@ from bayes_gmm_mi._batching import map_prefix
 from bayes_gmm_mi._linalg import precision_cholesky
 
 __all__ = [
+    "fit_batch_each",
     "GMMParams",
     "EMResult",
     "INIT_METHODS",
@@ -352,3 +353,39 @@ def fit_batch(seeds: Array, x: Array, train_weights: Array, score_weights: Array
         return fit, weighted_mean_log_likelihood(x, sw, fit.params)
 
     return map_prefix(member, (seeds, train_weights, score_weights), n_members)
+
+
+@partial(jax.jit, static_argnames=("k_pad", "init"))
+def fit_batch_each(seeds: Array, xs: Array, train_weights: Array, score_weights: Array,
+                   n_members, n_active, starts: GMMParams, warm, *, k_pad: int, init: str,
+                   reg_covar, tol, max_iter) -> tuple[EMResult, Array]:
+    """:func:`fit_batch` with a data set and a warm start per member.
+
+    Parameters
+    ----------
+    seeds : Array of shape (C,), int32
+    xs : Array of shape (C, N, D)
+        Each member's data (e.g. a different pair of columns, or one class's rows).
+    train_weights, score_weights : Array of shape (C, N)
+    n_members, n_active, warm, k_pad, init, reg_covar, tol, max_iter
+        As in :func:`fit_batch`.
+    starts : GMMParams with leading axis C and K = ``k_pad``
+        Each member's warm start (used when ``warm``).
+
+    Returns
+    -------
+    fits : EMResult with leading axis C
+    scores : Array of shape (C,)
+    """
+
+    def member(args):
+        seed, x, w, sw, start = args
+        p0 = jax.lax.cond(
+            warm,
+            lambda: start,
+            lambda: initialise(jax.random.key(seed), x, w, n_active, k_pad, init, reg_covar),
+        )
+        fit = fit_em(x, w, p0, reg_covar, tol, max_iter)
+        return fit, weighted_mean_log_likelihood(x, sw, fit.params)
+
+    return map_prefix(member, (seeds, xs, train_weights, score_weights, starts), n_members)

@@ -28,7 +28,7 @@ from bayes_gmm_mi._validation import as_variable, check_float, check_int, gaussi
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._estimator import GMMMI
 
-__all__ = ["plot_fit", "plot_selection", "plot_mi_distributions"]
+__all__ = ["plot_fit", "plot_selection", "plot_mi_distributions", "plot_mi_matrix"]
 
 _UNIT_NAMES = {"nat": "nats", "bit": "bits"}
 
@@ -390,4 +390,57 @@ def plot_selection(estimator: "GMMMI", *, ax: Any = None) -> Any:
         title += f"; {kept} of {chosen} components kept by EM"
     ax.set_title(title)
     ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_mi_matrix(matrix: Any, *, ax: Any = None, annotate: bool = True,
+                   cmap: str = "viridis", digits: int = 2) -> Any:
+    """Heatmap of an MI matrix with its uncertainty written in each cell.
+
+    Colour is the mean MI over the bootstrap draws (the point estimate if
+    there are none); each cell reads ``mean ± std``. Rows are the ``x``
+    variables (e.g. latents), columns the ``y`` variables (e.g. factors).
+
+    Parameters
+    ----------
+    matrix : MIMatrix
+        From :func:`bayes_gmm_mi.mi_matrix`.
+    ax : matplotlib Axes, optional
+    annotate : bool, default True
+        Write ``mean ± std`` in the cells.
+    cmap : str, default "viridis"
+    digits : int, default 2
+        Decimals of the annotations.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from bayes_gmm_mi._matrix import MIMatrix
+
+    if not isinstance(matrix, MIMatrix):
+        raise TypeError(f"expected an MIMatrix from mi_matrix(); got {type(matrix).__name__}.")
+    mean = matrix.mean()
+    std = matrix.std() if matrix.draws.sizes["draw"] > 1 else None
+    rows = [str(v) for v in mean.coords["x"].values]
+    cols = [str(v) for v in mean.coords["y"].values]
+    ax = _axes(ax, (1.2 + 1.1 * len(cols), 1.0 + 0.6 * len(rows)))
+    image = ax.imshow(mean.values, cmap=cmap, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label=f"MI [{_UNIT_NAMES.get(matrix.units, matrix.units)}]")
+    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    if annotate:
+        top = np.nanmax(mean.values) if np.isfinite(mean.values).any() else 1.0
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                value = mean.values[i, j]
+                if not np.isfinite(value):
+                    continue
+                text = f"{value:.{digits}f}"
+                if std is not None:
+                    text += f"\n± {std.values[i, j]:.{digits}f}"
+                colour = "k" if value > 0.6 * top else "w"
+                ax.text(j, i, text, ha="center", va="center", fontsize="x-small", color=colour)
+    ax.set_xlabel("y")
+    ax.set_ylabel("x")
     return ax
