@@ -386,6 +386,8 @@ def mi_matrix(
     units: str = "nat",
     progress: bool = False,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    pair_batch: int | None = None,
+    client: Any = None,
     **options: Any,
 ) -> MIMatrix:
     """MI between every column of ``a`` and every column of ``b`` (or of ``a`` itself).
@@ -411,7 +413,17 @@ def mi_matrix(
         A progress bar over the EM fits.
     memory_limit : int, default 4 GiB
         Refuse (with a ``MemoryError`` naming smaller settings) requests whose
-        working arrays are estimated to exceed this many bytes.
+        working arrays are estimated to exceed this many bytes (per batch of
+        pairs).
+    pair_batch : int, optional
+        Pairs per batch (default: all in one batch). Each batch is one pass
+        through the kernels; smaller batches bound memory and are the unit of
+        work sent to a cluster. The same ``random_state`` and ``pair_batch``
+        give the same numbers locally and on a cluster.
+    client : dask.distributed.Client, optional
+        Run the batches on this Dask cluster (``pip install bayes_gmm_mi[dask]``);
+        a batch lost with a dying worker is recomputed. Without a client
+        nothing changes and dask is not imported.
     **options
         :class:`GMMMI` settings (``n_init``, ``n_folds``, ``max_components``,
         ``threshold``, ``patience``, ``reg_covar``, ``tol``, ``max_iter``,
@@ -454,7 +466,8 @@ def mi_matrix(
     seed = seed_from(random_state)
     start = time.perf_counter()
     b_reps = est.n_bootstrap
-    _check_memory(pairs, cols_a, cols_b, n, b_reps, memory_limit)
+    batch_size = len(pairs) if pair_batch is None else check_int(pair_batch, "pair_batch", 1)
+    _check_memory(pairs[:batch_size], n, b_reps, memory_limit)
 
     rng = np.random.default_rng([seed, 2])
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b_reps).astype(np.float32) \
@@ -463,45 +476,23 @@ def mi_matrix(
     error = np.full_like(point, np.nan)
     ncomp = np.zeros(point.shape, int)
     draws = np.full(point.shape + (b_reps,), np.nan)
-    pair_seed = {p: int(np.random.default_rng([seed, 20, p[0], p[1]]).integers(_SEED_MAX))
-                 for p in pairs}
 
-    def put(i, j, value, err, k, reps):
-        for r, c in ((i, j), (j, i)) if symmetric else ((i, j),):
-            point[r, c], error[r, c], ncomp[r, c] = value, err, k
-            draws[r, c] = reps
-
-    cont = [p for p in pairs if not cols_a[p[0]].categorical and not cols_b[p[1]].categorical]
-    mixed = [p for p in pairs if cols_a[p[0]].categorical != cols_b[p[1]].categorical]
-    both = [p for p in pairs if cols_a[p[0]].categorical and cols_b[p[1]].categorical]
     factor = _UNITS[units]
-    total_fits = _estimate_fits(est, cont, mixed, cols_a, cols_b, b_reps)
-    with progress_bar(progress, total_fits, "mi_matrix fits") as bar:
-        if cont:
-            blocks = [standardise(np.column_stack([cols_a[i].values, cols_b[j].values]))[0]
-                      for i, j in cont]
-            ds = _stack_datasets(blocks, [np.arange(n)] * len(cont), [pair_seed[p] for p in cont])
-            params, chosen, _ = _fit_datasets(est, ds, bar)
-            z, u = _base_samples(seed, est.mc_samples, 2)
-            everything = params
-            if b_reps:
-                boot = _bootstrap_datasets(est, ds, params, chosen, counts, bar)
-                everything = jax.tree.map(
-                    lambda f, r: np.concatenate([f[:, None], r], axis=1), params, boot)
-            flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), everything)
-            mi, err = _integrate_pairs(flat, z, u)
-            mi = mi.reshape(len(cont), b_reps + 1) * factor
-            err = err.reshape(len(cont), b_reps + 1) * factor
-            for m, (i, j) in enumerate(cont):
-                k = int(np.sum(params.weights[m] > 0))
-                put(i, j, mi[m, 0], err[m, 0], k, mi[m, 1:])
-        if mixed:
-            _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, pair_seed, factor, put, bar)
-    for i, j in both:
-        ca, cb = cols_a[i], cols_b[j]
-        value = _discrete_mi(ca.values, cb.values, np.ones((1, n)))[0] * factor
-        reps = _discrete_mi(ca.values, cb.values, counts) * factor if b_reps else np.empty(0)
-        put(i, j, value, 0.0, 0, reps)
+    batches = [pairs[lo:lo + batch_size] for lo in range(0, len(pairs), batch_size)]
+    total_fits = _estimate_fits(est, pairs, cols_a, cols_b, b_reps)
+    jobs = [(est, batch, cols_a, cols_b, seed, counts, factor) for batch in batches]
+    if client is None:
+        with progress_bar(progress, total_fits, "mi_matrix fits") as bar:
+            results = [matrix_batch(*job, bar=bar) for job in jobs]
+    else:
+        from bayes_gmm_mi._distributed import run_batches
+
+        results = run_batches(client, matrix_batch, jobs, progress=progress)
+    for result in results:
+        for i, j, value, err, k, reps in result:
+            for r, c in ((i, j), (j, i)) if symmetric else ((i, j),):
+                point[r, c], error[r, c], ncomp[r, c] = value, err, k
+                draws[r, c] = reps
 
     names_a = [c.name for c in cols_a]
     names_b = [c.name for c in cols_b]
@@ -519,7 +510,66 @@ def mi_matrix(
     )
 
 
-def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, pair_seed, factor, put, bar):
+def _pair_seed(seed: int, pair: tuple[int, int]) -> int:
+    return int(np.random.default_rng([seed, 20, pair[0], pair[1]]).integers(_SEED_MAX))
+
+
+def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column],
+                 cols_b: list[_Column], seed: int, counts: np.ndarray, factor: float,
+                 bar: Any = None) -> list[tuple]:
+    """MI of one batch of pairs: the unit of work (local, or one task on a worker).
+
+    A pure function of its arguments: the same batch gives the same numbers
+    wherever it runs (every pair's seeds derive from ``seed`` and the pair's
+    indices; the bootstrap ``counts`` are shared by all pairs).
+
+    Returns
+    -------
+    list of (i, j, point estimate, MC error, n_components, draws)
+    """
+    if bar is None:
+        from bayes_gmm_mi._progress import _Silent
+
+        bar = _Silent()
+    n = counts.shape[1] if counts.size else len(cols_a[0].values)
+    b_reps = counts.shape[0]
+    out: list[tuple] = []
+
+    def put(i, j, value, err, k, reps):
+        out.append((i, j, float(value), float(err), int(k), np.asarray(reps, np.float64)))
+
+    cont = [p for p in pairs if not cols_a[p[0]].categorical and not cols_b[p[1]].categorical]
+    mixed = [p for p in pairs if cols_a[p[0]].categorical != cols_b[p[1]].categorical]
+    both = [p for p in pairs if cols_a[p[0]].categorical and cols_b[p[1]].categorical]
+    if cont:
+        blocks = [standardise(np.column_stack([cols_a[i].values, cols_b[j].values]))[0]
+                  for i, j in cont]
+        ds = _stack_datasets(blocks, [np.arange(n)] * len(cont),
+                             [_pair_seed(seed, p) for p in cont])
+        params, chosen, _ = _fit_datasets(est, ds, bar)
+        z, u = _base_samples(seed, est.mc_samples, 2)
+        everything = params
+        if b_reps:
+            boot = _bootstrap_datasets(est, ds, params, chosen, counts, bar)
+            everything = jax.tree.map(
+                lambda f, r: np.concatenate([f[:, None], r], axis=1), params, boot)
+        flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), everything)
+        mi, err = _integrate_pairs(flat, z, u)
+        mi = mi.reshape(len(cont), b_reps + 1) * factor
+        err = err.reshape(len(cont), b_reps + 1) * factor
+        for m, (i, j) in enumerate(cont):
+            put(i, j, mi[m, 0], err[m, 0], np.sum(params.weights[m] > 0), mi[m, 1:])
+    if mixed:
+        _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar)
+    for i, j in both:
+        ca, cb = cols_a[i], cols_b[j]
+        value = _discrete_mi(ca.values, cb.values, np.ones((1, n)))[0] * factor
+        reps = _discrete_mi(ca.values, cb.values, counts) * factor if b_reps else np.empty(0)
+        put(i, j, value, 0.0, 0, reps)
+    return out
+
+
+def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
     """Categorical × continuous pairs: one data set per (pair, class), batched."""
     b_reps = counts.shape[0]
     # Group by the categorical column (same classes → same stacking).
@@ -545,7 +595,8 @@ def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, pair_seed, factor,
             for c in range(n_classes):
                 blocks.append(scaled[index[c]])
                 indices.append(index[c])
-                seeds.append(int(np.random.default_rng([pair_seed[(i, j)], c]).integers(_SEED_MAX)))
+                seeds.append(int(np.random.default_rng([_pair_seed(seed, (i, j)), c])
+                                 .integers(_SEED_MAX)))
         ds = _stack_datasets(blocks, indices, seeds)
         params, chosen, _ = _fit_datasets(est, ds, bar)
         freqs = np.array([idx.size for idx in index], float) / n
@@ -596,14 +647,19 @@ def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> di
     return out
 
 
-def _estimate_fits(est, cont, mixed, cols_a, cols_b, b_reps) -> int:
+def _estimate_fits(est, pairs, cols_a, cols_b, b_reps) -> int:
     per_k = est.n_init * (est.n_folds if est.n_components == "auto" else 0)
-    sets = len(cont) + sum(len((cols_a[i] if cols_a[i].categorical else cols_b[j]).classes)
-                           for i, j in mixed)
+    sets = 0
+    for i, j in pairs:
+        ca, cb = cols_a[i], cols_b[j]
+        if ca.categorical != cb.categorical:
+            sets += len((ca if ca.categorical else cb).classes)
+        elif not ca.categorical:
+            sets += 1
     return sets * (3 * per_k + est.n_init + b_reps)
 
 
-def _check_memory(pairs, cols_a, cols_b, n, b_reps, limit) -> None:
+def _check_memory(pairs, n, b_reps, limit) -> None:
     """Estimate the largest working arrays and refuse requests beyond ``limit`` bytes."""
     n_pad = _row_bucket(n)
     sets = len(pairs)
@@ -614,9 +670,9 @@ def _check_memory(pairs, cols_a, cols_b, n, b_reps, limit) -> None:
     if total > limit:
         raise MemoryError(
             f"mi_matrix would need about {total / 2**30:.1f} GiB for {len(pairs)} pairs × "
-            f"{n} rows × {b_reps} replicates (memory_limit={limit / 2**30:.1f} GiB). Split the "
-            "columns into smaller batches (e.g. call mi_matrix on a few columns of a at a "
-            "time), use fewer n_bootstrap, or raise memory_limit if the machine has the memory."
+            f"{n} rows × {b_reps} replicates (memory_limit={limit / 2**30:.1f} GiB). Use smaller "
+            "batches of pairs (pair_batch=...), fewer n_bootstrap, or raise memory_limit if the "
+            "machine has the memory."
         )
 
 

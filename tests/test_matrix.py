@@ -144,6 +144,20 @@ def test_same_seed_same_matrix():
     np.testing.assert_array_equal(one.draws.values, two.draws.values)
 
 
+def test_pair_batches_give_the_same_numbers_as_one_batch():
+    rng = np.random.default_rng(5)
+    a = pd.DataFrame(rng.normal(size=(400, 3)), columns=["p", "q", "r"])
+    a["q"] += a["p"]
+    b = pd.DataFrame({"s": a["p"] + rng.normal(size=400),
+                      "t": pd.Categorical(rng.choice(["u", "v"], size=400))})
+    whole = bm.mi_matrix(a, b, n_bootstrap=4, random_state=1)
+    one_by_one = bm.mi_matrix(a, b, n_bootstrap=4, random_state=1, pair_batch=1)
+    # Each pair's seeds and the shared bootstrap counts do not depend on the batching;
+    # only the padding of shapes can (float32 sums in another order).
+    np.testing.assert_allclose(one_by_one.draws.values, whole.draws.values, atol=2e-4)
+    np.testing.assert_array_equal(one_by_one.n_components.values, whole.n_components.values)
+
+
 def test_heatmap(synthetic):
     _, _, m = synthetic
     fig, ax = plt.subplots()
@@ -165,7 +179,7 @@ def test_heatmap(synthetic):
         (lambda a: bm.mi_matrix(a, categorical=["zz"]), ValueError, r"do not exist: \['zz'\]"),
         (lambda a: bm.mi_matrix(a, n_boot=2), TypeError, r"unknown option 'n_boot'"),
         (lambda a: bm.mi_matrix(a, memory_limit=1000), MemoryError,
-         r"would need about .* GiB .*Split the columns into smaller batches"),
+         r"would need about .* GiB .*smaller batches of pairs \(pair_batch=\.\.\.\)"),
     ],
 )
 def test_bad_input(call, exc, pattern):
