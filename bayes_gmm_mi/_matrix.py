@@ -80,13 +80,20 @@ class MIMatrix:
         return self.draws.mean("draw")
 
     def std(self) -> Any:
-        """Standard deviation over the draws (ddof = 1)."""
+        """Standard deviation over the draws (ddof = 1); NaN with fewer than 2 draws."""
+        if self.draws.sizes["draw"] < 2:
+            return self.point_estimate * np.nan
         return self.draws.std("draw", ddof=1)
 
     def interval(self, prob: float = 0.95) -> tuple[Any, Any]:
-        """Central percentile interval over the draws: (low, high) DataArrays."""
+        """Central percentile interval over the draws: (low, high) DataArrays.
+
+        NaN everywhere when the matrix has no draws (``n_bootstrap=0``).
+        """
         if not isinstance(prob, (int, float)) or not 0.0 < float(prob) < 1.0:
             raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
+        if self.draws.sizes["draw"] == 0:
+            return self.point_estimate * np.nan, self.point_estimate * np.nan
         tail = 0.5 * (1.0 - float(prob))
         q = self.draws.quantile([tail, 1.0 - tail], dim="draw")
         return q.isel(quantile=0, drop=True), q.isel(quantile=1, drop=True)
@@ -548,7 +555,7 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
                              [_pair_seed(seed, p) for p in cont])
         params, chosen, _ = _fit_datasets(est, ds, bar)
         z, u = _base_samples(seed, est.mc_samples, 2)
-        everything = params
+        everything = jax.tree.map(lambda f: f[:, None], params)     # (M, 1, ...)
         if b_reps:
             boot = _bootstrap_datasets(est, ds, params, chosen, counts, bar)
             everything = jax.tree.map(

@@ -144,6 +144,24 @@ def test_same_seed_same_matrix():
     np.testing.assert_array_equal(one.draws.values, two.draws.values)
 
 
+def test_without_bootstrap_the_point_estimates_stand_alone():
+    # n_bootstrap=0: every kind of pair still gets its point estimate (the same as
+    # with draws, which do not touch the full-data fit), and no draws.
+    rng = np.random.default_rng(6)
+    a = pd.DataFrame(rng.normal(size=(300, 2)), columns=["p", "q"])
+    a["q"] += a["p"]
+    a["c"] = pd.Categorical(rng.choice(["u", "v"], size=300))
+    a["d"] = pd.Categorical(rng.choice(["u", "v"], size=300))
+    bare = bm.mi_matrix(a, n_bootstrap=0, random_state=0)
+    drawn = bm.mi_matrix(a, n_bootstrap=3, random_state=0)
+    assert bare.draws.sizes["draw"] == 0
+    np.testing.assert_allclose(bare.point_estimate.values, drawn.point_estimate.values)
+    np.testing.assert_array_equal(bare.mean().values, bare.point_estimate.values)
+    low, high = bare.interval()
+    assert np.isnan(bare.std().values).all() and np.isnan(low.values).all()
+    assert np.isnan(high.values).all()
+
+
 def test_pair_batches_give_the_same_numbers_as_one_batch():
     rng = np.random.default_rng(5)
     a = pd.DataFrame(rng.normal(size=(400, 3)), columns=["p", "q", "r"])
