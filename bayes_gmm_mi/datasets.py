@@ -41,6 +41,23 @@ __all__ = [
     "OrderedWeinman",
     "TransformedGaussian",
     "get_dataset",
+    # Validation tasks (defined in bayes_gmm_mi._tasks, re-exported below).
+    "INDEPENDENT_KINDS",
+    "VALIDATION_TASKS",
+    "AdditiveUniformNoise",
+    "BimodalMarginal",
+    "CanonicalGaussian",
+    "CategoricalGaussian",
+    "Independent",
+    "StudentT",
+    "ValidationTask",
+    "get_validation_task",
+    # Procedural data sets with known generative factors (defined in
+    # bayes_gmm_mi._procedural, re-exported below).
+    "HALO_PROFILES",
+    "SPRITE_SHAPES",
+    "HaloProfiles",
+    "Sprites",
 ]
 
 # Euler-Mascheroni constant, gamma = -digamma(1).
@@ -574,3 +591,32 @@ def get_dataset(
                 f"{valid}."
             ) from None
         raise
+
+
+# --------------------------------------------------------------------------- #
+# Validation tasks (bayes_gmm_mi._tasks). Imported last: _tasks builds on the
+# classes and helpers above.
+# --------------------------------------------------------------------------- #
+from bayes_gmm_mi._tasks import (  # noqa: E402
+    INDEPENDENT_KINDS,
+    VALIDATION_TASKS,
+    AdditiveUniformNoise,
+    BimodalMarginal,
+    CanonicalGaussian,
+    CategoricalGaussian,
+    Independent,
+    StudentT,
+    ValidationTask,
+    get_validation_task,
+)
+
+# --------------------------------------------------------------------------- #
+# Procedural data sets with known generative factors (bayes_gmm_mi._procedural).
+# Imported last: _procedural builds on the helpers above.
+# --------------------------------------------------------------------------- #
+from bayes_gmm_mi._procedural import (  # noqa: E402
+    HALO_PROFILES,
+    SPRITE_SHAPES,
+    HaloProfiles,
+    Sprites,
+)
