@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-fast bench bench-posterior bench-categorical clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
+
+bench-posterior: $(STAMP)
+	$(BIN)/python bench/bench_posterior.py
+
+bench-categorical: $(STAMP)
+	$(BIN)/python bench/bench_categorical.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
