@@ -35,7 +35,7 @@ from bayes_gmm_mi._estimator import (
     _row_bucket,
     _take,
 )
-from bayes_gmm_mi._mi import categorical_mi_batch
+from bayes_gmm_mi._mi import categorical_mi_batch, class_base_samples
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi._validation import (
@@ -129,6 +129,9 @@ class GMMCategoricalMI(GMMMI):
         Observed frequencies p_c (they weight the class densities).
     class_n_components_ : dict
         Class value → components of its mixture.
+    n_components_ : int
+        Total number of components over all classes (the sum of
+        ``class_n_components_``).
     mi_, mc_error_, n_samples_, fit_time_
         As in :class:`GMMMI`.
 
@@ -264,7 +267,7 @@ class GMMCategoricalMI(GMMMI):
         }
         self.n_components_ = int(sum(self.class_n_components_.values()))
         per_class = max(1, math.ceil(self.mc_samples / n_classes))
-        self._mc_base = self._make_mc_base(seed, d, per_class)
+        self._mc_base = self._make_mc_base(seed, d, per_class, n_classes)
         mi, err = self._integrate_classes(
             jax.tree.map(lambda a: a[None], stacked), self.class_frequencies_[None]
         )
@@ -274,12 +277,9 @@ class GMMCategoricalMI(GMMMI):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _make_mc_base(self, seed: int, d: int, size: int | None = None):
-        rng = np.random.default_rng([seed, 3])
-        size = self.mc_samples if size is None else size
-        z = rng.standard_normal((size, d), dtype=np.float32)
-        u = rng.random(size, dtype=np.float32)
-        return jax.numpy.asarray(z), jax.numpy.asarray(u)
+    def _make_mc_base(self, seed: int, d: int, size: int, n_classes: int):
+        """Independent base samples per class: z (C, size, d), u (C, size)."""
+        return class_base_samples(seed, size, d, n_classes)
 
     def _integrate_classes(self, params: GMMParams, freqs: np.ndarray):
         """MI (nats) and MC error of a batch: params (B, C, K, ...), freqs (B, C)."""

@@ -621,7 +621,8 @@ def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
         stacked = jax.tree.map(
             lambda a: np.swapaxes(a.reshape((len(members), n_classes) + a.shape[1:]), 1, 2)
             .reshape((-1, n_classes) + a.shape[2:]), everything)
-        z, u = _base_samples(seed, max(1, math.ceil(est.mc_samples / n_classes)), 1)
+        z, u = _mi.class_base_samples(seed, max(1, math.ceil(est.mc_samples / n_classes)), 1,
+                                      n_classes)
         mi, err = _integrate_classes(stacked, all_freqs.reshape(-1, n_classes), z, u)
         mi = mi.reshape(len(members), b_reps + 1) * factor
         err = err.reshape(len(members), b_reps + 1) * factor

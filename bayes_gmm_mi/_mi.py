@@ -45,6 +45,7 @@ __all__ = [
     "sample_mixture",
     "functional_monte_carlo_batch",
     "categorical_mi_batch",
+    "class_base_samples",
     "mi_monte_carlo_batch",
     "mi_quadrature_batch",
 ]
@@ -190,15 +191,31 @@ def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
     return functional_monte_carlo_batch(params, n_members, z, u, mi_terms(dx, z.shape[1]))
 
 
+def class_base_samples(seed: int, size: int, d: int, n_classes: int) -> tuple[Array, Array]:
+    """Independent Monte Carlo base samples for each class, from ``seed``.
+
+    Returns
+    -------
+    z : Array of shape (n_classes, size, d), float32
+    u : Array of shape (n_classes, size), float32
+    """
+    rng = np.random.default_rng([seed, 3])
+    z = rng.standard_normal((n_classes, size, d), dtype=np.float32)
+    u = rng.random((n_classes, size), dtype=np.float32)
+    return jnp.asarray(z), jnp.asarray(u)
+
+
 @jax.jit
 def categorical_mi_batch(params: GMMParams, freqs: Array, n_members, z: Array,
                          u: Array) -> tuple[Array, Array]:
     """MI between a categorical Y and a continuous X from per-class mixtures.
 
     With class frequencies p_c and class densities p(x | c), p(x) = Σ_c p_c p(x | c)
-    and I(X;Y) = Σ_c p_c E_{x ~ p(x|c)}[log p(x | c) − log p(x)]. Each class's
-    expectation uses the same base samples (common random numbers); classes of
-    frequency 0 contribute nothing.
+    and I(X;Y) = Σ_c p_c E_{x ~ p(x|c)}[log p(x | c) − log p(x)]. Each class has
+    its own, independent base samples, shared by every member of the batch
+    (common random numbers across draws, not across classes: samples shared by
+    the classes would correlate their errors and make the independent-class
+    error formula too small); classes of frequency 0 contribute nothing.
 
     Parameters
     ----------
@@ -208,17 +225,20 @@ def categorical_mi_batch(params: GMMParams, freqs: Array, n_members, z: Array,
         Class frequencies of each member (summing to 1).
     n_members : int
         Members to integrate (the first ``n_members`` of the capacity).
-    z : Array of shape (S, D)
-    u : Array of shape (S,)
+    z : Array of shape (n_classes, S, D)
+        Standard-normal base samples of each class.
+    u : Array of shape (n_classes, S)
+        Uniform base samples of each class (component choice).
 
     Returns
     -------
     mi : Array of shape (C_cap,)
         In nats.
     mc_error : Array of shape (C_cap,)
-        Monte Carlo standard error (classes combined).
+        Monte Carlo standard error (classes combined; exact, the classes'
+        samples being independent).
     """
-    s = z.shape[0]
+    s = z.shape[1]
 
     def one(args):
         p, f = args
@@ -229,12 +249,13 @@ def categorical_mi_batch(params: GMMParams, freqs: Array, n_members, z: Array,
             p.covariances.reshape(n_classes * k, d, d),
         )
 
-        def per_class(q):
-            points = sample_mixture(q, z, u)
+        def per_class(args):
+            q, zc, uc = args
+            points = sample_mixture(q, zc, uc)
             terms = log_likelihood(points, q) - log_likelihood(points, pooled)
             return jnp.mean(terms), jnp.var(terms) / s
 
-        means, variances = jax.lax.map(per_class, p)
+        means, variances = jax.lax.map(per_class, (p, z, u))
         present = f > 0
         means = jnp.where(present, means, 0.0)
         variances = jnp.where(present, variances, 0.0)
