@@ -48,7 +48,9 @@ def mutual_information(
     discrete_y : bool, default False
         ``y`` holds class labels (any hashable values): one mixture is fitted
         per class and the class densities are weighted by the observed class
-        frequencies (see :class:`GMMCategoricalMI`; bootstrap only).
+        frequencies (see :class:`GMMCategoricalMI`). Every ``method`` applies; for
+        ``"vi"``/``"mcmc"`` the class frequencies get a Dirichlet(counts + 1)
+        posterior.
     n_components : "auto" or int, default "auto"
     n_bootstrap : int, default 50
         Bootstrap replicates (``method="bootstrap"``); 0 returns the point

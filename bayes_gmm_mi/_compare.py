@@ -64,8 +64,10 @@ def compare(
     Returns
     -------
     pandas.DataFrame
-        Indexed by name, with columns ``method``, ``mean``, ``sd``, ``lower``,
-        ``upper``, ``point_estimate``, ``mc_error``, ``ess_bulk``, ``r_hat``
+        Indexed by name, with columns ``method``, ``mean`` (mean of the draws:
+        the posterior mean, or the bootstrap mean, which is not the full-data
+        ``point_estimate``), ``sd``, ``lower``, ``upper``, ``point_estimate``,
+        ``mc_error``, ``ess_bulk``, ``r_hat``
         (MCMC only, NaN otherwise), ``n_draws``, ``n_chains``, ``wall_time_s``
         (seconds spent on the draws) and, with ``truth``, ``error`` and
         ``covers``. ``df.attrs`` records ``prob``, ``interval`` and ``units``.

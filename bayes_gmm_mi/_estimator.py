@@ -151,7 +151,9 @@ class GMMMI(ParamsMixin):
         ``"quadrature"``: deterministic Gauss–Hermite cross-check (scalar X, Y).
     transform : {None, "rank"}, default None
         ``"rank"`` maps each variable to normal scores of its ranks before the fit
-        (invertible, so MI is unchanged; tames heavy tails and hard edges).
+        (invertible, so MI is unchanged; tames heavy tails and the hard edges of
+        each *marginal*, not edges of the joint density, e.g. ``y = x + uniform
+        noise`` keeps its sharp joint boundary).
     units : {"nat", "bit"}, default "nat"
     random_state : None, int, numpy Generator or RandomState, default None
         Seeds the folds, initialisations, bootstrap and Monte Carlo samples; the

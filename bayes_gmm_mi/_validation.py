@@ -186,7 +186,7 @@ def gaussianise_ranks(values: np.ndarray) -> np.ndarray:
     """Map each column to standard-normal scores of its ranks (ties averaged).
 
     An invertible, monotone map of each variable: MI is unchanged, heavy tails and
-    hard edges are tamed.
+    the hard edges of each marginal are tamed (edges of the joint density remain).
     """
     from scipy.special import ndtri  # imported here: scipy.stats is slow to import
     from scipy.stats import rankdata
