@@ -111,6 +111,37 @@ def _pad_components(params: GMMParams, k_pad: int) -> GMMParams:
     )
 
 
+def integrate_classes(params: GMMParams, freqs: np.ndarray, z, u) -> tuple[np.ndarray, np.ndarray]:
+    """Categorical MI (nats) and MC error of a batch of per-class mixtures.
+
+    Parameters
+    ----------
+    params : GMMParams with leading axes (B, n_classes, K)
+    freqs : ndarray of shape (B, n_classes)
+    z, u : per-class base samples from :func:`bayes_gmm_mi._mi.class_base_samples`
+
+    Components that are empty in every mixture are dropped first (after
+    sorting by weight, which changes no density).
+    """
+    w = np.asarray(params.weights)
+    n_active = int((w > 0).sum(axis=-1).max())
+    keep = min(w.shape[-1], 1 << (n_active - 1).bit_length())
+    order = np.argsort(-w, axis=-1, kind="stable")[..., :keep]
+    params = jax.tree.map(
+        lambda a: np.take_along_axis(
+            np.asarray(a), order.reshape(order.shape + (1,) * (np.ndim(a) - 3)), 2),
+        params,
+    )
+    mis, errs = [], []
+    freqs = np.asarray(freqs, np.float32)
+    for lo, hi in chunks(w.shape[0]):
+        batch = pad_to_capacity((_take(params, slice(lo, hi)), freqs[lo:hi]))
+        mi, err = categorical_mi_batch(batch[0], batch[1], hi - lo, z, u)
+        mis.append(np.asarray(mi)[: hi - lo])
+        errs.append(np.asarray(err)[: hi - lo])
+    return np.concatenate(mis), np.concatenate(errs)
+
+
 class GMMCategoricalMI(GMMMI):
     """MI between a continuous variable and a categorical one, from per-class mixtures.
 
@@ -283,24 +314,7 @@ class GMMCategoricalMI(GMMMI):
 
     def _integrate_classes(self, params: GMMParams, freqs: np.ndarray):
         """MI (nats) and MC error of a batch: params (B, C, K, ...), freqs (B, C)."""
-        w = np.asarray(params.weights)
-        n_active = int((w > 0).sum(axis=-1).max())
-        keep = min(w.shape[-1], 1 << (n_active - 1).bit_length())
-        order = np.argsort(-w, axis=-1, kind="stable")[..., :keep]
-        params = jax.tree.map(
-            lambda a: np.take_along_axis(
-                np.asarray(a), order.reshape(order.shape + (1,) * (np.ndim(a) - 3)), 2),
-            params,
-        )
-        z, u = self._mc_base
-        mis, errs = [], []
-        freqs = np.asarray(freqs, np.float32)
-        for lo, hi in chunks(w.shape[0]):
-            batch = pad_to_capacity((_take(params, slice(lo, hi)), freqs[lo:hi]))
-            mi, err = categorical_mi_batch(batch[0], batch[1], hi - lo, z, u)
-            mis.append(np.asarray(mi)[: hi - lo])
-            errs.append(np.asarray(err)[: hi - lo])
-        return np.concatenate(mis), np.concatenate(errs)
+        return integrate_classes(params, freqs, *self._mc_base)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
         """MI with its uncertainty, reusing each class's component choice.

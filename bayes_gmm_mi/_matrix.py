@@ -24,7 +24,7 @@ import numpy as np
 
 from bayes_gmm_mi import _em, _mi
 from bayes_gmm_mi._batching import chunks, pad_to_capacity
-from bayes_gmm_mi._categorical import _pad_components, encode_labels
+from bayes_gmm_mi._categorical import _pad_components, encode_labels, integrate_classes
 from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi._estimator import (
     GMMMI,
@@ -350,25 +350,6 @@ def _integrate_pairs(params: GMMParams, z, u) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(mis), np.concatenate(errs)
 
 
-def _integrate_classes(params: GMMParams, freqs: np.ndarray, z, u):
-    """Categorical MI of (batch, C, K, ...) class mixtures with (batch, C) frequencies."""
-    w = np.asarray(params.weights)
-    n_active = int((w > 0).sum(axis=-1).max())
-    keep = min(w.shape[-1], 1 << (n_active - 1).bit_length())
-    order = np.argsort(-w, axis=-1, kind="stable")[..., :keep]
-    params = jax.tree.map(
-        lambda a: np.take_along_axis(
-            np.asarray(a), order.reshape(order.shape + (1,) * (np.ndim(a) - 3)), 2), params)
-    mis, errs = [], []
-    freqs = np.asarray(freqs, np.float32)
-    for lo, hi in chunks(w.shape[0]):
-        batch = pad_to_capacity((_take(params, slice(lo, hi)), freqs[lo:hi]))
-        mi, err = _mi.categorical_mi_batch(batch[0], batch[1], hi - lo, z, u)
-        mis.append(np.asarray(mi)[: hi - lo])
-        errs.append(np.asarray(err)[: hi - lo])
-    return np.concatenate(mis), np.concatenate(errs)
-
-
 def _discrete_mi(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Plug-in MI (nats) of two code vectors for each row of ``weights`` (B, n)."""
     na, nb = a.max() + 1, b.max() + 1
@@ -623,7 +604,7 @@ def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
             .reshape((-1, n_classes) + a.shape[2:]), everything)
         z, u = _mi.class_base_samples(seed, max(1, math.ceil(est.mc_samples / n_classes)), 1,
                                       n_classes)
-        mi, err = _integrate_classes(stacked, all_freqs.reshape(-1, n_classes), z, u)
+        mi, err = integrate_classes(stacked, all_freqs.reshape(-1, n_classes), z, u)
         mi = mi.reshape(len(members), b_reps + 1) * factor
         err = err.reshape(len(members), b_reps + 1) * factor
         del k_pad
