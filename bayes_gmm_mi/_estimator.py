@@ -541,6 +541,12 @@ class GMMMI(ParamsMixin):
                 bar.update(1)
                 bar.set_postfix_str(f"K={k} score={scores[k]:.4f}")
                 logger.debug("K=%d selection score %.6f", k, scores[k])
+                not_converged = int(np.size(res.converged) - np.sum(res.converged))
+                if not_converged:
+                    # Selection fits only rank K; the final fit's convergence warns.
+                    logger.info("K=%d: EM did not converge in %d of %d selection fits "
+                                "(max_iter=%d)", k, not_converged, np.size(res.converged),
+                                self.max_iter)
                 if score > best_score + self.threshold:
                     best_k, best_score, stall = k, score, 0
                 else:

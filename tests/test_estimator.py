@@ -204,3 +204,16 @@ def test_repeated_points_drop_components_with_a_warning(rng):
         est = GMMMI(n_components=10, random_state=0, n_bootstrap=0).fit(xy[:, 0], xy[:, 1])
     assert est.n_components_ == 5
     assert est.mi_ == pytest.approx(math.log(5), abs=1e-3)
+
+
+def test_non_converged_selection_fits_are_logged(caplog):
+    import logging
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=500)
+    y = x + rng.normal(size=500)
+    with caplog.at_level(logging.INFO, logger="bayes_gmm_mi"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        GMMMI(max_iter=3, n_bootstrap=0, random_state=0).fit(x, y)
+    assert any("did not converge" in r.getMessage() and "selection fits" in r.getMessage()
+               for r in caplog.records)
