@@ -204,3 +204,18 @@ def test_bad_input(call, exc, pattern):
     a = np.random.default_rng(0).normal(size=(300, 3))
     with pytest.raises(exc, match=pattern):
         call(a)
+
+
+def test_rank_transform_removes_the_spurious_mi_of_hard_edges():
+    # Independent uniform columns: the truth is 0. Their hard edges are fitted only
+    # approximately by a Gaussian mixture; normal scores of the ranks have none.
+    rng = np.random.default_rng(8)
+    u = pd.DataFrame(rng.uniform(size=(2000, 2)), columns=["u", "v"])
+    u["w"] = np.exp(u["u"] * 3)  # a monotone map of u: MI(u, w) is infinite, large here
+    ranked = bm.mi_matrix(u, n_bootstrap=10, random_state=0, transform="rank")
+    mean = ranked.mean().to_pandas()
+    low, _ = ranked.interval(0.95)
+    assert mean.loc["u", "v"] < 0.01 and low.to_pandas().loc["u", "v"] < 0.005
+    assert mean.loc["u", "w"] > 1.0
+    with pytest.raises(ValueError, match="transform"):
+        bm.mi_matrix(u, n_bootstrap=0, transform="log")
