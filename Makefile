@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast bench bench-posterior bench-categorical clean
+.PHONY: venv demo test test-fast bench bench-posterior bench-categorical bench-matrix bench-dask clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ bench-posterior: $(STAMP)
 
 bench-categorical: $(STAMP)
 	$(BIN)/python bench/bench_categorical.py
+
+bench-matrix: $(STAMP)
+	$(BIN)/python bench/bench_matrix.py
+
+bench-dask: $(STAMP)
+	$(BIN)/python bench/bench_dask.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
