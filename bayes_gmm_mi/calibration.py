@@ -1239,6 +1239,8 @@ def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
             ax = axes[i, j]
             sub = summary[(summary["n"] == n) & (summary["method"] == m)]
             ax.plot([0.4, 1.1], [0.4, 1.1], color="k", lw=0.8)
+            if sub.empty:
+                ax.text(0.5, 0.5, "not run", transform=ax.transAxes, ha="center", color="0.5")
             for k, task in enumerate(tasks):
                 s = sub[sub["task"] == task]
                 if s.empty:
@@ -1280,13 +1282,17 @@ def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
     return fig
 
 
-def plot_time(summary: Any) -> Any:
-    """Mean time per estimate for each method and N (one point per task, bar = median).
+def plot_time(summary: Any, *, stat: str = "median") -> Any:
+    """Time per estimate for each method and N (one point per task, bar = median over tasks).
 
     Parameters
     ----------
     summary : pandas.DataFrame
         Output of :func:`summarise`.
+    stat : {"median", "mean"}, default "median"
+        Per task, the median or the mean time over its data sets (the median
+        is robust to the one-off JIT compilation of a first call and to load
+        spikes on a shared machine).
 
     Returns
     -------
@@ -1294,14 +1300,17 @@ def plot_time(summary: Any) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    _check_summary(summary, ["task", "n", "method", "time_mean_s"])
+    if stat not in ("median", "mean"):
+        raise ValueError(f"stat must be 'median' or 'mean'; got {stat!r}.")
+    column = f"time_{stat}_s"
+    _check_summary(summary, ["task", "n", "method", column])
     methods = [m for m in METHODS if m in set(summary["method"])]
     sizes = sorted(set(summary["n"]))
     fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(methods), 3.6))
     width = 0.8 / len(sizes)
     for i, n in enumerate(sizes):
         for j, m in enumerate(methods):
-            t = summary[(summary["n"] == n) & (summary["method"] == m)]["time_mean_s"].dropna()
+            t = summary[(summary["n"] == n) & (summary["method"] == m)][column].dropna()
             if t.empty:
                 continue
             xpos = j + (i - (len(sizes) - 1) / 2) * width
@@ -1315,6 +1324,7 @@ def plot_time(summary: Any) -> Any:
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8)
-    ax.set_title("Time per estimate (points: tasks; bars: median over tasks)", fontsize=10)
+    ax.set_title(f"Time per estimate (points: {stat} per task; bars: median over tasks)",
+                 fontsize=10)
     fig.tight_layout()
     return fig

@@ -2,8 +2,9 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/calibration.py --quick        # a few minutes: 4 tasks, N = 200, 1000, R = 5
-    .venv/bin/python bench/calibration.py --full         # the study of docs/validation.md (~1 h)
+    .venv/bin/python bench/calibration.py --quick        # ~5-7 min: 4 tasks, N = 200, 1000, R = 5
+    .venv/bin/python bench/calibration.py --full         # the study of docs/validation.md:
+                                                         # ~1 h on a quiet 2-core machine, 1.5 h loaded
     .venv/bin/python bench/calibration.py --full --skip-gmmmi
     .venv/bin/python bench/calibration.py --full --methods gmmmi     # one part (e.g. in a 2nd process)
     .venv/bin/python bench/calibration.py --full --summarise-only    # tables + figures from the cache
@@ -62,7 +63,8 @@ PRESETS = {
         "stages": [
             {"methods": ["bootstrap", "ksg", "vi"], "sizes": [200, 1000], "n_datasets": 5},
             {"methods": ["mcmc"], "sizes": [1000], "n_datasets": 5},
-            {"methods": ["gmmmi"], "sizes": [1000], "n_datasets": 2},
+            {"methods": ["gmmmi"], "sizes": [1000], "n_datasets": 2,
+             "tasks": ["gaussian", "categorical"]},
         ],
     },
     "full": {
@@ -129,6 +131,12 @@ def build_plan(args: argparse.Namespace) -> tuple[list[str], dict, list[dict]]:
         filtered.append(dict(st, methods=methods, n_datasets=r))
     stages = filtered
     return tasks, settings, stages
+
+
+def stage_tasks(stage: dict, tasks: list[str]) -> list[str]:
+    """The tasks of a stage: its own "tasks" (if any) among the chosen ones, in their order."""
+    own = stage.get("tasks")
+    return [t for t in tasks if own is None or t in own] or tasks[:0]
 
 
 def machine_info() -> dict:
@@ -221,8 +229,8 @@ def mcmc_diagnostics(records: list[dict]):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="4 tasks, N = 200, 1000, R = 5, short chains (a few minutes)")
-    mode.add_argument("--full", action="store_true", help="the study of docs/validation.md (about 1 h on 2 cores)")
+    mode.add_argument("--quick", action="store_true", help="4 tasks, N = 200, 1000, R = 5, short chains (5-7 minutes on 2 cores)")
+    mode.add_argument("--full", action="store_true", help="the study of docs/validation.md (about 1-1.5 h on 2 cores)")
     parser.add_argument("--tasks", nargs="+", help="validation task names (default: the preset's)")
     parser.add_argument("--sizes", nargs="+", type=int, help="sample sizes N (overrides every stage)")
     parser.add_argument("--n-datasets", type=int, help="data sets R per (task, N) (overrides every stage)")
@@ -239,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 1; 0 = never skip)")
     parser.add_argument("--retry-timeouts", action="store_true",
                         help="rerun GMM-MI runs that timed out (cached failures are otherwise kept)")
+    parser.add_argument("--transform", choices=["rank"],
+                        help="fit ours on rank-to-normal-score marginals (GMMMI transform='rank')")
     parser.add_argument("--seed", type=int, default=0, help="seed of the study (default 0)")
     parser.add_argument("--interval", choices=["percentile", "hdi"], default="percentile",
                         help="interval scored for vi/mcmc (default percentile)")
@@ -279,14 +289,18 @@ def main(argv: list[str] | None = None) -> int:
                                  BENCH_DIR / "_gmmmi_categorical_runner.py", args.gmmmi_timeout,
                                  max_timeouts=args.gmmmi_max_timeouts or None)
 
+    fit_options = {"transform": args.transform} if args.transform else None
     t_start = time.perf_counter()
     if not args.summarise_only:
         for st in stages:
+            if not stage_tasks(st, tasks):
+                continue
             log(f"running {st['methods']} N={st['sizes']} R={st['n_datasets']}")
             t0 = time.perf_counter()
-            recs = cal.run_study(tasks, st["sizes"], st["n_datasets"], st["methods"], records_dir,
+            recs = cal.run_study(stage_tasks(st, tasks), st["sizes"], st["n_datasets"], st["methods"],
+                                 records_dir,
                                  random_state=args.seed, progress=args.progress,
-                                 settings=settings, gmmmi=runner,
+                                 settings=settings, gmmmi=runner, fit_options=fit_options,
                                  retry_failed="timeouts" if args.retry_timeouts else False)
             new = sum(not r["from_cache"] for r in recs)
             log(f"  {len(recs)} records ({new} new) in {time.perf_counter() - t0:.0f} s")
@@ -295,9 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     # Summary: every cached record of the whole plan (all stages, all methods).
     records, seen = [], set()
     for st in stages:
-        for r in cal.run_study(tasks, st["sizes"], st["n_datasets"], st["methods"], records_dir,
+        if not stage_tasks(st, tasks):
+            continue
+        for r in cal.run_study(stage_tasks(st, tasks), st["sizes"], st["n_datasets"], st["methods"],
+                               records_dir,
                                random_state=args.seed, settings=settings, gmmmi=runner,
-                               cached_only=True):
+                               fit_options=fit_options, cached_only=True):
             key = (r["task"], r["n"], r["dataset"], r["method"])
             if key not in seen:
                 seen.add(key)
@@ -330,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         + "\n")
     meta = {
         "tasks": tasks, "stages": stages, "settings": settings, "seed": args.seed,
+        "fit_options": fit_options,
         "interval": args.interval, "run_s": run_s, "n_records": len(records),
         "machine": machine_info(),
     }

@@ -195,6 +195,8 @@ def test_figures(monkeypatch):
         plt.close(fig)
     with pytest.raises(TypeError, match="DataFrame"):
         cal.plot_bias(records)
+    with pytest.raises(ValueError, match="stat must be"):
+        cal.plot_time(table, stat="max")
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -214,6 +216,7 @@ def test_figures(monkeypatch):
     ({"fit_options": {"method": "vi"}}, ValueError, "reserved"),
     ({"random_state": -1}, ValueError, "random_state"),
     ({"progress": "yes"}, TypeError, "progress"),
+    ({"retry_failed": "always"}, ValueError, "retry_failed must be"),
 ])
 def test_run_study_rejects_bad_arguments(tmp_path, kwargs, error, match):
     args = {"tasks": ["gaussian"], "sizes": [200], "n_datasets": 1, "methods": ["ksg"],
