@@ -2,8 +2,9 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_dask.py            # full: 64 x 8 at N = 10000, B = 50 (see --rows)
-    .venv/bin/python bench/bench_dask.py --quick    # 16 x 4 at N = 2000, B = 10 (~2 min)
+    .venv/bin/python bench/bench_dask.py            # full: 64 x 8 at N = 10000, B = 50 (~40-60 min)
+    .venv/bin/python bench/bench_dask.py --quick    # 16 x 4 at N = 2000, B = 10 (~40 s)
+    .venv/bin/python bench/bench_dask.py --report bench/results/dask.json   # reprint, nothing run
 
 Data: 64 continuous latents z0..z63 and 8 continuous factors f0..f7 (standard normal),
 N rows, from ``--seed``. Latent i = rho f_k + sqrt(1 - rho^2) e_i with k = (i // 4) mod 8
@@ -12,22 +13,26 @@ and rho = 0.9, 0.6, 0.3 or 0 (pure noise) for i mod 4 = 0, 1, 2, 3. True MI:
 purpose: the pairs are cheap (one or two components), so the distribution overhead is
 as visible as it can be. ``--rows R`` keeps the first R latents (R x 8 pairs).
 
-Two timed parts, back to back, each in a new Python process with JAX's persistent
+Timed parts, back to back, each in a new Python process with JAX's persistent
 compilation cache off; each makes the calls cold(P1), warm(P1), warm(P2), ... for the
-``pair_batch`` values P1, P2, ... of ``--pair-batches`` (default 32, 16, 64):
+``pair_batch`` values P1, P2, ... of ``--pair-batches`` (default 32, 16):
 
 * ``local``   -- ``mi_matrix(z, f, n_bootstrap=B, random_state=seed, pair_batch=P)`` in the
-  process; each batch (``bayes_gmm_mi._matrix.matrix_batch``) is timed by wrapping the
-  function in that process (instrumentation only).
+  process; each batch (``bayes_gmm_mi._matrix.matrix_batch``) is timed (wall and CPU) by
+  wrapping the function in that process (instrumentation only).
 * ``cluster`` -- ``distributed.LocalCluster(n_workers=2, threads_per_worker=1,
   processes=True)`` started in the process (``startup_s``), a broadcast scatter of inputs
   of the same size timed apart (``scatter_s``), then the same calls with ``client=``; the
   cold call includes each worker's import of the library and its JIT compilation.
-  Worker-side compute time of every batch comes from ``distributed.get_task_stream``.
+  Worker-side compute time of every batch comes from ``distributed.get_task_stream``, the
+  CPU seconds of each worker from ``client.run(time.process_time)`` around each call.
+* ``cluster-tuned`` -- the same, but the workers start without ``MALLOC_TRIM_THRESHOLD_``,
+  which dask's nanny puts into every worker's environment by default (65536; it makes
+  glibc return freed memory at once, and the XLA computations then run about 2x slower).
 
 The cluster's draws must equal the local ones (same random_state and pair_batch): checked
 with ``numpy.array_equal`` and ``assert_allclose``. From the measured per-batch cost the
-script writes a paper estimate of the time on a 16-worker cluster.
+script writes a paper estimate of the time on a 16-worker cluster (``FORMULA``).
 """
 
 from __future__ import annotations
@@ -151,22 +156,34 @@ def worker_local(data_path, out_path, n_boot, seed, pair_batches) -> int:
     return 0
 
 
-def worker_cluster(data_path, out_path, n_boot, seed, pair_batches, n_workers) -> int:
-    """One process: start a LocalCluster, time a scatter, then the same calls with client=."""
+def worker_cluster(data_path, out_path, n_boot, seed, pair_batches, n_workers, tuned=False) -> int:
+    """One process: start a LocalCluster, time a scatter, then the same calls with client=.
+
+    ``tuned``: start the workers without ``MALLOC_TRIM_THRESHOLD_`` (which dask's nanny
+    sets to 65536 for every worker by default, ``distributed.nanny.pre-spawn-environ``).
+    """
     t_start = time.perf_counter()
+    import dask
+
     import bayes_gmm_mi
     from bayes_gmm_mi._matrix import _columns
     from distributed import Client, LocalCluster, get_task_stream
 
     import_s = time.perf_counter() - t_start
     z, f = _frames(np.load(data_path))
-    rec: dict = {"import_s": import_s}
+    rec: dict = {"import_s": import_s, "tuned": tuned}
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    if tuned:
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
     client = Client(cluster)
     client.wait_for_workers(n_workers)
     rec["startup_s"] = time.perf_counter() - t0
+    rec["worker_environ"] = {k: v for k, v in client.run(
+        lambda: {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}).items()}
     try:
         # mi_matrix broadcasts the arguments shared by all batches once per call: the
         # columns, the bootstrap counts and the settings. Timed here apart, same sizes.
@@ -342,9 +359,10 @@ def paper_estimate(n_pairs: int, workers: int, cost, startup_s: float, jit_s: fl
 
 
 FORMULA = ("T_W(P) = t_startup + t_JIT + t_fixed + ceil(ceil(n_pairs / P) / W) * (c(P) + g); "
-           "c(P) = compute of one batch of P pairs on a dedicated core = CPU seconds of the 2 "
-           "workers in the warm call at that P / batches (per-pair cost interpolated in log2 P "
-           "for an unmeasured P); g = per-batch dask overhead = mean gap between consecutive "
+           "c(P) = compute of one batch of P pairs on a dedicated core = CPU seconds per batch "
+           "(of the workers in the warm call at that P; or, 'dedicated core', of the local "
+           "process) (per-pair cost interpolated in log2 P for an unmeasured P); g = per-batch "
+           "dask overhead = median gap between consecutive "
            "tasks on a worker + transfer/deserialise per task; t_fixed = dispatch (call start to "
            "first task: driver work, scatter, submit) + tail (last task to the end: gather, "
            "assembly) of the warm call; t_JIT = (CPU of the workers in the cold call - in the "
@@ -353,78 +371,100 @@ FORMULA = ("T_W(P) = t_startup + t_JIT + t_fixed + ceil(ceil(n_pairs / P) / W) *
            "(one round when ceil(n_pairs / P) <= W).")
 
 
+CLUSTERS = ("cluster", "cluster-tuned")
+
+
 def build_model(results: dict, n_pairs: int, full_pairs: int, w: int, pair_batches) -> None:
     """Comparison table, cost model and paper estimates from the local and cluster records."""
-    lrec, crec = results["local"], results["cluster"]
-    lcalls, ccalls = lrec["calls"], crec["calls"]
-    for c in ccalls:
-        c["analysis"] = analyse_cluster_call(c, w)
-    per_p = []
-    for lc, cc in zip(lcalls, ccalls):
-        an = cc["analysis"]
-        per_p.append({
-            "call": lc["call"], "pair_batch": lc["pair_batch"], "batches": an["batches"],
-            "local_s": lc["time_s"], "cluster_s": cc["time_s"],
-            "local_over_cluster": lc["time_s"] / cc["time_s"],
-            "local_cpu_s": lc.get("cpu_s"),
-            "cluster_worker_cpu_s": sum(an["worker_cpu_s"].values()) if an["worker_cpu_s"] else None,
-            "local_batch_mean_s": statistics.fmean(b["time_s"] for b in lc["batches"]),
-            "local_batch_cpu_mean_s": (statistics.fmean(b["cpu_s"] for b in lc["batches"])
-                                       if all("cpu_s" in b for b in lc["batches"]) else None),
-            "local_driver_s": lc["driver_s"],
-            "cluster_batch_compute_mean_s": an["batch_compute_mean_s"],
-            "cluster_batch_compute_sd_s": an["batch_compute_sd_s"],
-            "cluster_batch_cpu_mean_s": an["batch_cpu_mean_s"],
-            "cluster_sum_compute_s": an["sum_compute_s"],
-            "cluster_overhead_s": an["overhead_s"],
-            "cluster_dispatch_s": an["dispatch_s"], "cluster_tail_s": an["tail_s"],
-            "cluster_gap_per_batch_s": an["gap_per_batch_mean_s"],
-            "cluster_imbalance_s": an["imbalance_s"],
-            "rounds": an["rounds"],
-            "load_local": [lc.get("load_avg_1m_before"), lc.get("load_avg_1m_after")],
-            "load_cluster": [cc.get("load_avg_1m_before"), cc.get("load_avg_1m_after")],
-        })
-    results["comparison"] = per_p
+    lrec = results["local"]
+    lcalls = lrec["calls"]
     warm_l = [c for c in lcalls if c["call"] == "warm"]
-    warm_c = [c for c in ccalls if c["call"] == "warm"]
-    cold_c = ccalls[0]
-    use_cpu = all(c["analysis"]["batch_cpu_mean_s"] for c in warm_c)
-    key = "batch_cpu_mean_s" if use_cpu else "batch_compute_mean_s"
-    cost, per_pair = batch_cost_model({c["pair_batch"]: c["analysis"][key] for c in warm_c}, n_pairs)
-    _, per_pair_wall = batch_cost_model(
-        {c["pair_batch"]: c["analysis"]["batch_compute_mean_s"] for c in warm_c}, n_pairs)
-    _, per_pair_local = batch_cost_model(
+    rows, models = [], {}
+    # Dedicated-core cost from the local process: its CPU seconds per batch (the process uses
+    # up to both cores through XLA's threads; one worker with one core does the same work).
+    cost_local, per_pair_local_cpu = batch_cost_model(
+        {c["pair_batch"]: statistics.fmean(b["cpu_s"] for b in c["batches"]) for c in warm_l}, n_pairs)
+    _, per_pair_local_wall = batch_cost_model(
         {c["pair_batch"]: statistics.fmean(b["time_s"] for b in c["batches"]) for c in warm_l}, n_pairs)
-    same_p = [c for c in warm_c if c["pair_batch"] == cold_c["pair_batch"]][0]
-    if use_cpu:
-        jit = (sum(cold_c["analysis"]["worker_cpu_s"].values())
-               - sum(same_p["analysis"]["worker_cpu_s"].values())) / w
-    else:
-        jit = (cold_c["analysis"]["sum_compute_s"] - same_p["analysis"]["sum_compute_s"]) / w
-    gaps = [g for c in warm_c for g in c["analysis"]["gaps_between_tasks_on_a_worker_s"]]
-    per_task_io = [(c["analysis"]["transfer_s"] + c["analysis"]["deserialize_s"]) / c["analysis"]["batches"]
-                   for c in warm_c]
-    g = (statistics.fmean(gaps) if gaps else 0.0) + statistics.fmean(per_task_io)
-    fixed = statistics.median(c["analysis"]["dispatch_s"] + c["analysis"]["tail_s"] for c in warm_c)
-    local_cold_same = [c for c in warm_l if c["pair_batch"] == lcalls[0]["pair_batch"]][0]
+    local_jit = lcalls[0]["time_s"] - [c for c in warm_l if c["pair_batch"] == lcalls[0]["pair_batch"]][0]["time_s"]
+    local_jit_cpu = lcalls[0]["cpu_s"] - [c for c in warm_l if c["pair_batch"] == lcalls[0]["pair_batch"]][0]["cpu_s"]
+    for kind in CLUSTERS:
+        crec = results.get(kind)
+        if not crec or not crec.get("ok"):
+            continue
+        ccalls = crec["calls"]
+        for c in ccalls:
+            c["analysis"] = analyse_cluster_call(c, w)
+        for lc, cc in zip(lcalls, ccalls):
+            an = cc["analysis"]
+            rows.append({
+                "cluster": kind, "call": lc["call"], "pair_batch": lc["pair_batch"], "batches": an["batches"],
+                "local_s": lc["time_s"], "cluster_s": cc["time_s"],
+                "local_over_cluster": lc["time_s"] / cc["time_s"],
+                "local_cpu_s": lc.get("cpu_s"),
+                "cluster_worker_cpu_s": sum(an["worker_cpu_s"].values()) if an["worker_cpu_s"] else None,
+                "local_batch_mean_s": statistics.fmean(b["time_s"] for b in lc["batches"]),
+                "local_batch_cpu_mean_s": (statistics.fmean(b["cpu_s"] for b in lc["batches"])
+                                           if all("cpu_s" in b for b in lc["batches"]) else None),
+                "local_driver_s": lc["driver_s"],
+                "cluster_batch_compute_mean_s": an["batch_compute_mean_s"],
+                "cluster_batch_compute_sd_s": an["batch_compute_sd_s"],
+                "cluster_batch_cpu_mean_s": an["batch_cpu_mean_s"],
+                "cluster_sum_compute_s": an["sum_compute_s"],
+                "cluster_overhead_s": an["overhead_s"],
+                "cluster_dispatch_s": an["dispatch_s"], "cluster_tail_s": an["tail_s"],
+                "cluster_gap_per_batch_s": an["gap_per_batch_mean_s"],
+                "cluster_imbalance_s": an["imbalance_s"],
+                "rounds": an["rounds"],
+                "load_local": [lc.get("load_avg_1m_before"), lc.get("load_avg_1m_after")],
+                "load_cluster": [cc.get("load_avg_1m_before"), cc.get("load_avg_1m_after")],
+            })
+        warm_c = [c for c in ccalls if c["call"] == "warm"]
+        cold_c = ccalls[0]
+        use_cpu = all(c["analysis"]["batch_cpu_mean_s"] for c in warm_c)
+        key = "batch_cpu_mean_s" if use_cpu else "batch_compute_mean_s"
+        cost, per_pair = batch_cost_model({c["pair_batch"]: c["analysis"][key] for c in warm_c}, n_pairs)
+        same_p = [c for c in warm_c if c["pair_batch"] == cold_c["pair_batch"]][0]
+        if use_cpu:
+            jit = (sum(cold_c["analysis"]["worker_cpu_s"].values())
+                   - sum(same_p["analysis"]["worker_cpu_s"].values())) / w
+        else:
+            jit = (cold_c["analysis"]["sum_compute_s"] - same_p["analysis"]["sum_compute_s"]) / w
+        gaps = [g for c in warm_c for g in c["analysis"]["gaps_between_tasks_on_a_worker_s"]]
+        per_task_io = [(c["analysis"]["transfer_s"] + c["analysis"]["deserialize_s"]) / c["analysis"]["batches"]
+                       for c in warm_c]
+        g = (statistics.median(gaps) if gaps else 0.0) + statistics.fmean(per_task_io)
+        fixed = statistics.median(c["analysis"]["dispatch_s"] + c["analysis"]["tail_s"] for c in warm_c)
+        models[kind] = {
+            "batch_cost_from": "worker CPU seconds" if use_cpu else "task-stream compute (wall)",
+            "per_pair_cost_s": per_pair,
+            "startup_s": crec["startup_s"], "scatter_s": crec["scatter_s"],
+            "scatter_first_s": crec["scatter_first_s"], "scatter_bytes": crec["scatter_bytes"],
+            "worker_environ": crec.get("worker_environ"),
+            "jit_per_worker_s": jit, "fixed_s": fixed, "per_batch_overhead_s": g,
+            "gap_median_s": statistics.median(gaps) if gaps else None,
+            "gap_mean_s": statistics.fmean(gaps) if gaps else None, "gap_max_s": max(gaps, default=None),
+            "cluster_cold_minus_warm_s": cold_c["time_s"] - same_p["time_s"],
+            "estimate_16_workers": paper_estimate(full_pairs, 16, cost, crec["startup_s"], jit, fixed, g,
+                                                  pair_batches),
+            "estimate_2_workers_full": paper_estimate(full_pairs, w, cost, crec["startup_s"], jit, fixed, g,
+                                                      pair_batches),
+        }
+    results["comparison"] = rows
     results["cost_model"] = {
-        "batch_cost_from": "worker CPU seconds" if use_cpu else "task-stream compute (wall)",
-        "per_pair_cost_s": per_pair, "per_pair_compute_wall_cluster_s": per_pair_wall,
-        "per_pair_compute_local_s": per_pair_local,
-        "startup_s": crec["startup_s"], "scatter_s": crec["scatter_s"],
-        "scatter_first_s": crec["scatter_first_s"], "scatter_bytes": crec["scatter_bytes"],
-        "jit_per_worker_s": jit, "fixed_s": fixed, "per_batch_overhead_s": g,
-        "gap_max_s": max(gaps, default=None),
-        "local_jit_s": lcalls[0]["time_s"] - local_cold_same["time_s"],
-        "cluster_cold_minus_warm_s": cold_c["time_s"] - same_p["time_s"],
-        "formula": FORMULA,
+        "formula": FORMULA, "clusters": models,
+        "local": {"per_pair_cpu_s": per_pair_local_cpu, "per_pair_wall_s": per_pair_local_wall,
+                  "jit_s": local_jit, "jit_cpu_s": local_jit_cpu},
     }
-    results["estimate_16_workers"] = paper_estimate(
-        full_pairs, 16, cost, crec["startup_s"], jit, fixed, g, pair_batches)
-    results["estimate_2_workers_full"] = paper_estimate(
-        full_pairs, w, cost, crec["startup_s"], jit, fixed, g, pair_batches)
+    # The 16-worker estimate with the dedicated-core cost of the local process and the dask
+    # overheads (start-up, per-batch gap, fixed part) of the best cluster variant measured.
+    base = models.get("cluster-tuned") or models.get("cluster")
+    if base:
+        results["estimate_16_workers_dedicated_core"] = paper_estimate(
+            full_pairs, 16, cost_local, base["startup_s"], max(local_jit_cpu, 0.0), base["fixed_s"],
+            base["per_batch_overhead_s"], pair_batches)
     results["estimate_local_full_warm_s"] = {
-        str(c["pair_batch"]): c["driver_s"] + full_pairs * per_pair_local[c["pair_batch"]] for c in warm_l}
+        str(c["pair_batch"]): c["driver_s"] + full_pairs * per_pair_local_wall[c["pair_batch"]] for c in warm_l}
     results["extrapolated_to_64x8"] = n_pairs != full_pairs
 
 
@@ -443,8 +483,12 @@ def parse_args(argv=None):
     p.add_argument("--factors", type=int, default=None, help="factors (8; 4 with --quick)")
     p.add_argument("--n-bootstrap", type=int, default=None, help="replicates (50; 10 with --quick)")
     p.add_argument("--pair-batches", type=int, nargs="+", default=None,
-                   help="pair_batch values; the first is also run cold (32 16 64; 8 32 with --quick)")
+                   help="pair_batch values; the first is also run cold (32 16; 8 32 with --quick)")
     p.add_argument("--workers", type=int, default=2, help="LocalCluster workers (2)")
+    p.add_argument("--clusters", nargs="+", choices=CLUSTERS, default=list(CLUSTERS),
+                   help="cluster variants: 'cluster' = LocalCluster with dask's defaults, "
+                        "'cluster-tuned' = the same without MALLOC_TRIM_THRESHOLD_ in the workers' "
+                        "environment (default: both)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=5400.0, help="seconds per process")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
@@ -456,7 +500,7 @@ def parse_args(argv=None):
     args.rows = args.rows or (16 if q else N_LATENT_FULL)
     args.factors = args.factors or (4 if q else N_FACTOR_FULL)
     args.n_bootstrap = args.n_bootstrap if args.n_bootstrap is not None else (10 if q else 50)
-    args.pair_batches = args.pair_batches or ([8, 32] if q else [32, 16, 64])
+    args.pair_batches = args.pair_batches or ([8, 32] if q else [32, 16])
     return args
 
 
@@ -466,7 +510,8 @@ def main(argv=None) -> int:
         ps = [int(v) for v in rest[4].split(",")]
         if kind == "local":
             return worker_local(rest[0], rest[1], int(rest[2]), int(rest[3]), ps)
-        return worker_cluster(rest[0], rest[1], int(rest[2]), int(rest[3]), ps, int(rest[5]))
+        return worker_cluster(rest[0], rest[1], int(rest[2]), int(rest[3]), ps, int(rest[5]),
+                              tuned=kind == "cluster-tuned")
     args = parse_args(argv)
     if args.report is not None:
         return report_only(args.report)
@@ -479,10 +524,12 @@ def main(argv=None) -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "settings": {"n": args.n, "rows": args.rows, "factors": args.factors, "n_pairs": n_pairs,
                      "n_bootstrap": args.n_bootstrap, "pair_batches": args.pair_batches,
-                     "workers": w, "seed": args.seed,
+                     "workers": w, "seed": args.seed, "clusters": args.clusters,
                      "sequence": [f"{c}(P={p})" for c, p in _sequence(args.pair_batches)],
                      "cluster": f"distributed.LocalCluster(n_workers={w}, threads_per_worker=1, "
                                 "processes=True, dashboard_address=None)",
+                     "cluster-tuned": "the same, started under dask.config.set({'distributed.nanny."
+                                      "pre-spawn-environ': <default without MALLOC_TRIM_THRESHOLD_>})",
                      "call": "bayes_gmm_mi.mi_matrix(z, f, n_bootstrap=B, random_state=seed, "
                              "pair_batch=P[, client=client])",
                      "data": "f ~ N(0, I_8); latent i = rho f_k + sqrt(1 - rho^2) e with k = (i // 4) % 8, "
@@ -516,10 +563,11 @@ def main(argv=None) -> int:
         data_path = tmpdir / "data.npz"
         np.savez(data_path, **sample(args.n, args.rows, args.factors, args.seed))
         ps = ",".join(str(p) for p in args.pair_batches)
-        for kind in ("local", "cluster"):
+        kinds = ["local"] + [k for k in CLUSTERS if k in args.clusters]
+        for kind in kinds:
             out = tmpdir / f"{kind}.json"
             wargs = [str(data_path), str(out), str(args.n_bootstrap), str(args.seed), ps]
-            if kind == "cluster":
+            if kind != "local":
                 wargs.append(str(w))
             log(f"{kind}: new process, calls {[f'{c}(P={p})' for c, p in seq]} ...")
             rec = run_worker_process(kind, wargs, args.timeout)
@@ -531,29 +579,32 @@ def main(argv=None) -> int:
             for c in rec["calls"]:
                 log(f"  {kind} {c['call']} P={c['pair_batch']}: {c['time_s']:.1f}s")
             log(f"{kind}: process {rec['wall_s']:.1f}s, load {rec['load_avg_1m_before']}->{rec['load_avg_1m_after']}")
-            if kind == "cluster":
+            if kind != "local":
                 for c in rec["calls"]:
                     c["analysis"] = analyse_cluster_call(c, w)
             save()
-        lrec, crec = results.get("local", {}), results.get("cluster", {})
+        lrec = results.get("local", {})
         # Same numbers locally and on the cluster (same random_state and pair_batch)?
-        if lrec.get("ok") and crec.get("ok"):
+        if lrec.get("ok") and any(results.get(k, {}).get("ok") for k in CLUSTERS):
             checks = []
-            for idx, (name, p) in enumerate(seq):
-                lc = np.load(tmpdir / f"local.{idx}.npz")
-                cl = np.load(tmpdir / f"cluster.{idx}.npz")
-                equal = bool(np.array_equal(lc["draws"], cl["draws"], equal_nan=True)
-                             and np.array_equal(lc["point"], cl["point"], equal_nan=True))
-                try:
-                    np.testing.assert_allclose(cl["draws"], lc["draws"], rtol=1e-6, atol=0)
-                    np.testing.assert_allclose(cl["point"], lc["point"], rtol=1e-6, atol=0)
-                    close: bool | str = True
-                except AssertionError as err:
-                    close = str(err)[:600]
-                checks.append({"call": name, "pair_batch": p, "array_equal": equal,
-                               "assert_allclose_rtol_1e-6": close,
-                               "max_abs_diff": float(np.nanmax(np.abs(cl["draws"] - lc["draws"])))})
-                log(f"cluster == local ({name}, P={p}): array_equal={equal}, allclose={close is True}")
+            for kind in CLUSTERS:
+                if not results.get(kind, {}).get("ok"):
+                    continue
+                for idx, (name, p) in enumerate(seq):
+                    lc = np.load(tmpdir / f"local.{idx}.npz")
+                    cl = np.load(tmpdir / f"{kind}.{idx}.npz")
+                    equal = bool(np.array_equal(lc["draws"], cl["draws"], equal_nan=True)
+                                 and np.array_equal(lc["point"], cl["point"], equal_nan=True))
+                    try:
+                        np.testing.assert_allclose(cl["draws"], lc["draws"], rtol=1e-6, atol=0)
+                        np.testing.assert_allclose(cl["point"], lc["point"], rtol=1e-6, atol=0)
+                        close: bool | str = True
+                    except AssertionError as err:
+                        close = str(err)[:600]
+                    checks.append({"call": f"{kind} {name}", "pair_batch": p, "array_equal": equal,
+                                   "assert_allclose_rtol_1e-6": close,
+                                   "max_abs_diff": float(np.nanmax(np.abs(cl["draws"] - lc["draws"])))})
+                    log(f"{kind} == local ({name}, P={p}): array_equal={equal}, allclose={close is True}")
             # Across pair_batch values locally (documented: same P gives the same numbers).
             first = np.load(tmpdir / "local.1.npz")
             for idx, (name, p) in enumerate(seq[2:], start=2):
@@ -590,48 +641,60 @@ def print_report(results: dict, meta: dict) -> None:
     print()
     print(f"mi_matrix {s['rows']} x {s['factors']} ({s['n_pairs']} pairs), N = {s['n']}, B = {s['n_bootstrap']}; "
           f"local single process vs LocalCluster({s['workers']} workers x 1 thread)")
-    for kind in ("local", "cluster"):
+    for kind in ("local",) + CLUSTERS:
         rec = results.get(kind, {})
         if rec and not rec.get("ok"):
             print(f"{kind} FAILED: {str(rec.get('error'))[-800:]}")
         elif rec:
-            extra = (f", cluster start-up {rec['startup_s']:.1f} s, scatter {rec['scatter_s']:.2f} s "
-                     f"({rec['scatter_bytes'] / 1e6:.1f} MB)" if kind == "cluster" else "")
+            extra = (f", start-up {rec['startup_s']:.1f} s, scatter {rec['scatter_s']:.2f} s "
+                     f"({rec['scatter_bytes'] / 1e6:.1f} MB), workers' environment "
+                     f"{list((rec.get('worker_environ') or {}).values())[:1]}" if kind != "local" else "")
             print(f"  {kind} process {rec['wall_s']:.1f} s, load {rec['load_avg_1m_before']} -> "
                   f"{rec['load_avg_1m_after']}{extra}")
     comp = results.get("comparison")
     if not comp:
         return
-    hdr = (f"{'call':<5} {'P':>4} {'batches':>7} {'local s':>8} {'cluster s':>9} {'local/cl':>8} "
-           f"{'local CPU':>9} {'cl CPU':>8} {'loc batch':>9} {'cl batch':>8} {'cl b.CPU':>8} "
+    hdr = (f"{'cluster':<13} {'call':<5} {'P':>4} {'batches':>7} {'local s':>8} {'cluster s':>9} {'local/cl':>8} "
+           f"{'local CPU':>9} {'cl CPU':>8} {'loc batch':>9} {'loc b.CPU':>9} {'cl batch':>8} {'cl b.CPU':>8} "
            f"{'dispatch':>8} {'gap/batch':>9} {'imbal.':>7} {'tail':>6} {'load local':>11} {'load cl':>11}")
     print(hdr)
     print("-" * len(hdr))
     for r in comp:
         ll = "->".join(_f(v, ".1f") for v in r["load_local"])
         lc = "->".join(_f(v, ".1f") for v in r["load_cluster"])
-        print(f"{r['call']:<5} {r['pair_batch']:>4} {r['batches']:>7} {r['local_s']:8.1f} {r['cluster_s']:9.1f} "
-              f"{r['local_over_cluster']:7.2f}x {_f(r['local_cpu_s'], '9.1f')} "
+        print(f"{r['cluster']:<13} {r['call']:<5} {r['pair_batch']:>4} {r['batches']:>7} {r['local_s']:8.1f} "
+              f"{r['cluster_s']:9.1f} {r['local_over_cluster']:7.2f}x {_f(r['local_cpu_s'], '9.1f')} "
               f"{_f(r['cluster_worker_cpu_s'], '8.1f')} {r['local_batch_mean_s']:9.2f} "
+              f"{_f(r['local_batch_cpu_mean_s'], '9.2f')} "
               f"{_f(r['cluster_batch_compute_mean_s'], '8.2f')} {_f(r['cluster_batch_cpu_mean_s'], '8.2f')} "
               f"{r['cluster_dispatch_s']:8.2f} {_f(r['cluster_gap_per_batch_s'], '9.4f')} "
               f"{r['cluster_imbalance_s']:7.1f} {r['cluster_tail_s']:6.2f} {ll:>11} {lc:>11}")
-    print("(seconds; cl batch = worker-side compute per batch from the task stream, cl b.CPU = worker CPU "
-          "per batch; dispatch = call start to first task; gap = idle between tasks on a worker; "
-          "imbal. = wait for the slowest worker; tail = last task to end of call)")
+    print("(seconds; b.CPU = CPU seconds per batch; cl batch = worker-side compute per batch from the task "
+          "stream; dispatch = call start to first task; gap = idle between tasks on a worker; imbal. = "
+          "wait for the slowest worker; tail = last task to end of call)")
     for c in results.get("equality", []):
         print(f"  equal: {c['call']} P={c.get('pair_batch', '')}: array_equal={c['array_equal']}, "
               f"max |diff| {c['max_abs_diff']:.3g}")
     cm = results["cost_model"]
-    print(f"cost per pair ({cm['batch_cost_from']}), by P: " + ", ".join(
-        f"P={p}: {v:.3f} s" for p, v in cm["per_pair_cost_s"].items()) + "; local process (wall): "
-        + ", ".join(f"P={p}: {v:.3f} s" for p, v in cm["per_pair_compute_local_s"].items()))
-    print(f"start-up {cm['startup_s']:.1f} s; scatter {cm['scatter_s']:.2f} s (first {cm['scatter_first_s']:.2f} s); "
-          f"JIT + import per worker {cm['jit_per_worker_s']:.1f} s (local process JIT {cm['local_jit_s']:.1f} s); "
-          f"fixed {cm['fixed_s']:.2f} s; per-batch overhead {cm['per_batch_overhead_s'] * 1000:.1f} ms")
-    for key in ("estimate_2_workers_full", "estimate_16_workers"):
-        est = results[key]
-        print(f"paper estimate, {est['n_pairs']} pairs (at N = {s['n']}, B = {s['n_bootstrap']}) on {est['workers']} workers:")
+    loc = cm["local"]
+    print("local process: CPU s per pair " + ", ".join(f"P={p}: {v:.3f}" for p, v in loc["per_pair_cpu_s"].items())
+          + "; wall s per pair " + ", ".join(f"P={p}: {v:.3f}" for p, v in loc["per_pair_wall_s"].items())
+          + f"; JIT {loc['jit_s']:.1f} s wall, {loc['jit_cpu_s']:.1f} s CPU")
+    ests = []
+    for kind, m in cm["clusters"].items():
+        print(f"{kind}: CPU s per pair on a worker " + ", ".join(
+            f"P={p}: {v:.3f}" for p, v in m["per_pair_cost_s"].items())
+            + f"; start-up {m['startup_s']:.1f} s; scatter {m['scatter_s']:.2f} s (first {m['scatter_first_s']:.2f} s); "
+            f"JIT + import per worker {m['jit_per_worker_s']:.1f} s CPU; fixed {m['fixed_s']:.2f} s; "
+            f"per-batch overhead {m['per_batch_overhead_s'] * 1000:.1f} ms (gap median "
+            f"{_f(m['gap_median_s'] and m['gap_median_s'] * 1000, '.1f')} ms, max {_f(m['gap_max_s'], '.2f')} s)")
+        ests += [(f"{kind}, {m['estimate_2_workers_full']['workers']} workers", m["estimate_2_workers_full"]),
+                 (f"{kind}, 16 workers", m["estimate_16_workers"])]
+    if results.get("estimate_16_workers_dedicated_core"):
+        ests.append(("dedicated core (local CPU per batch), 16 workers",
+                     results["estimate_16_workers_dedicated_core"]))
+    for label, est in ests:
+        print(f"paper estimate, {est['n_pairs']} pairs (at N = {s['n']}, B = {s['n_bootstrap']}), {label}:")
         for row in est["rows"]:
             print(f"  P = {row['pair_batch']:>3}: {row['batches']:>3} batches, {row['rounds']:>2} rounds x "
                   f"({row['c_batch_s']:.1f} [{row['c_batch_from']}] + {est['per_batch_overhead_s']:.3f}) s + "
@@ -645,7 +708,7 @@ def report_only(path: Path) -> int:
     payload = json.loads(path.read_text())
     st = payload["settings"]
     full = N_LATENT_FULL * N_FACTOR_FULL
-    if payload.get("local", {}).get("ok") and payload.get("cluster", {}).get("ok"):
+    if payload.get("local", {}).get("ok") and any(payload.get(k, {}).get("ok") for k in CLUSTERS):
         build_model(payload, st["n_pairs"], full, st["workers"], st["pair_batches"])
     print_report(payload, payload)
     tmp = path.with_suffix(".json.tmp")
