@@ -130,27 +130,32 @@ class MIResult:
         return (float(low), float(high))
 
     def to_arviz(self) -> Any:
-        """The draws as an ArviZ ``InferenceData``.
+        """The draws in the installed ArviZ's container.
 
-        The ``posterior`` group holds ``mi`` with dims ``(chain, draw)`` and, for
-        ``"vi"``/``"mcmc"``, the mixture's sample sites (standardised scale;
-        their labels can switch between components, which does not affect the
-        MI); NUTS adds a ``sample_stats`` group (``diverging``, ``tree_depth``,
-        ``n_steps``). A bootstrap result becomes one chain of B draws, so
-        ``arviz.summary`` and ``arviz.plot_posterior`` work for every method.
+        ArviZ 0.23 (Python 3.11) gets an ``arviz.InferenceData``, ArviZ 1.x
+        (Python >= 3.12) an ``xarray.DataTree``; both have the same groups,
+        variables and attributes. The ``posterior`` group holds ``mi`` with dims
+        ``(chain, draw)`` and, for ``"vi"``/``"mcmc"``, the mixture's sample sites
+        (standardised scale; their labels can switch between components, which
+        does not affect the MI); NUTS adds a ``sample_stats`` group
+        (``diverging``, ``tree_depth``, ``n_steps``). The result's ``method``,
+        ``units``, ``point_estimate``, ``mc_error``, ``n_samples`` and
+        ``n_components`` are attributes of each group. A bootstrap result becomes
+        one chain of B draws, so ``arviz.summary`` (R-hat NaN: one chain) and
+        ArviZ's posterior plots work for every method.
 
         Returns
         -------
-        arviz.InferenceData
+        arviz.InferenceData or xarray.DataTree
 
         Raises
         ------
         ValueError
             If the result has no draws (``n_bootstrap=0``).
         """
-        from bayes_gmm_mi._arviz import to_inference_data
+        from bayes_gmm_mi._arviz import to_arviz
 
-        return to_inference_data(self)
+        return to_arviz(self)
 
     def to_dict(self, prob: float = 0.95) -> dict[str, Any]:
         """Plain-Python summary (JSON-serialisable), without the draws."""

@@ -10,7 +10,7 @@ from scipy.special import logsumexp
 
 import bayes_gmm_mi as bm
 from bayes_gmm_mi import GMMMI, ConvergenceWarning, DegenerateComponentWarning, datasets
-from bayes_gmm_mi._arviz import import_arviz
+from bayes_gmm_mi._arviz import group_names, import_arviz
 from bayes_gmm_mi._bayes import ESS_MIN, RHAT_MAX, as_priors, warn_on_diagnostics
 from bayes_gmm_mi.model import Priors
 
@@ -186,7 +186,7 @@ def test_arviz_summary_runs_on_every_method(gaussian_results):
             assert summary.loc["mi", "r_hat"] == pytest.approx(r.info["r_hat"], abs=0.01)
         if method == "bootstrap":
             assert post["mi"].shape == (1, 50)
-            assert "sample_stats" not in idata.groups()
+            assert "sample_stats" not in group_names(idata)
 
 
 @pytest.mark.slow
