@@ -30,13 +30,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._result import MIResult
 
 __all__ = [
-    "import_arviz",
     "arviz_major_version",
+    "chain_diagnostics",
+    "group_names",
+    "hdi",
+    "import_arviz",
     "to_arviz",
     "to_inference_data",
-    "group_names",
-    "chain_diagnostics",
-    "hdi",
 ]
 
 #: Tail ESS is the smaller of the quantile ESS at these two probabilities
@@ -65,6 +65,7 @@ class _OneChainRhatFilter(logging.Filter):
 
 
 def _install_log_filter(az: ModuleType) -> None:
+    """Attach :class:`_OneChainRhatFilter` to ArviZ's validation loggers (once)."""
     global _FILTER_INSTALLED
     if _FILTER_INSTALLED:
         return
@@ -112,7 +113,7 @@ def arviz_major_version() -> int:
     return int(str(az.__version__).split(".", 1)[0])
 
 
-def _group_attrs(result: "MIResult") -> dict[str, Any]:
+def _group_attrs(result: MIResult) -> dict[str, Any]:
     return {
         "method": result.method,
         "units": result.units,
@@ -124,7 +125,7 @@ def _group_attrs(result: "MIResult") -> dict[str, Any]:
     }
 
 
-def _groups(result: "MIResult") -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None,
+def _groups(result: MIResult) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None,
                                           dict[str, list[str]]]:
     """Posterior and sample-stats arrays with (chain, draw) axes, and the dims."""
     posterior: dict[str, np.ndarray] = {"mi": np.asarray(result.chains, np.float64)}
@@ -142,7 +143,7 @@ def _groups(result: "MIResult") -> tuple[dict[str, np.ndarray], dict[str, np.nda
     return posterior, sample_stats, dims
 
 
-def to_arviz(result: "MIResult") -> Any:
+def to_arviz(result: MIResult) -> Any:
     """Convert an :class:`~bayes_gmm_mi.MIResult` to the installed ArviZ's container.
 
     See :meth:`MIResult.to_arviz`.
