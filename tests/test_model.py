@@ -252,7 +252,7 @@ def test_nuts_from_em_solution_runs(rng):
 def test_priors_defaults_and_frozen():
     p = Priors()
     assert (p.weight_concentration, p.mean_scale, p.scale_prior, p.lkj_concentration) == (
-        1.0, 3.0, 2.5, 2.0,
+        2.0, 3.0, 2.5, 2.0,
     )
     with pytest.raises(AttributeError):
         p.mean_scale = 1.0  # type: ignore[misc]
