@@ -111,10 +111,9 @@ def _to_numpy(
 # ---------------------------------------------------------------- compiled programs
 #
 # Each sampler runs as a jitted program: for SVI the unconstrained starting
-# point, the whole optimisation (``lax.scan``) and the draws; for NUTS the
-# jittered starting points (a small program), then one single-chain program
-# (warm-up and sampling in one ``lax.scan``, draws mapped to the sites) called
-# per chain. Running the model eagerly (as ``MCMC``/``SVI`` do to initialise)
+# point, the whole optimisation (``lax.scan``) and the draws; for NUTS one
+# single-chain program (jittered start, warm-up and sampling in one
+# ``lax.scan``, draws mapped to the sites) called per chain. Running the model eagerly (as ``MCMC``/``SVI`` do to initialise)
 # costs hundreds of small XLA compilations; here the model is traced once per
 # program. jax caches the programs on their static arguments (K, priors,
 # counts) and the shapes of the data, so a second call with the same shapes and
@@ -138,20 +137,17 @@ def _constrain(args: tuple[Any, ...], z: dict[str, jax.Array]) -> dict[str, jax.
     return constrain_fn(gmm_model, args, {}, z)
 
 
-def _jittered_starts(
-    z0: dict[str, jax.Array], key: jax.Array, jitter: jax.Array, num_chains: int
-) -> dict[str, jax.Array]:
-    """``num_chains`` copies of ``z0``, each moved by ``Normal(0, jitter)`` noise."""
+def _jittered_start(z0: dict[str, jax.Array], key: jax.Array, jitter: jax.Array) -> dict[str, jax.Array]:
+    """``z0`` moved by independent ``Normal(0, jitter)`` noise in every coordinate."""
     keys = jax.random.split(key, len(z0))
     return {
-        name: value[None]
-        + jitter * jax.random.normal(kk, (num_chains,) + jnp.shape(value), jnp.float32)
+        name: value + jitter * jax.random.normal(kk, jnp.shape(value), jnp.float32)
         for kk, (name, value) in zip(keys, sorted(z0.items()))
     }
 
 
-@partial(jax.jit, static_argnames=("k", "priors", "num_chains"))
-def _nuts_starts(
+@partial(jax.jit, static_argnames=("k", "priors", "num_warmup", "num_samples"))
+def _nuts_chain_program(
     x: jax.Array,
     w: jax.Array | None,
     sites: dict[str, jax.Array],
@@ -160,35 +156,25 @@ def _nuts_starts(
     *,
     k: int,
     priors: Priors,
-    num_chains: int,
-) -> tuple[dict[str, jax.Array], jax.Array]:
-    """Jittered unconstrained starting points and sampler keys of every chain."""
-    z0 = unconstrain_fn(gmm_model, _model_args(x, w, k, priors), {}, sites)
-    key_jitter, key_run = jax.random.split(rng_key)
-    return _jittered_starts(z0, key_jitter, jitter, num_chains), jax.random.split(key_run, num_chains)
-
-
-@partial(jax.jit, static_argnames=("k", "priors", "num_warmup", "num_samples"))
-def _nuts_chain_program(
-    x: jax.Array,
-    w: jax.Array | None,
-    start: dict[str, jax.Array],
-    rng_key: jax.Array,
-    *,
-    k: int,
-    priors: Priors,
     num_warmup: int,
     num_samples: int,
 ) -> tuple[dict[str, jax.Array], jax.Array, jax.Array]:
-    """One NUTS chain from ``start``: (site draws, diverging, num_steps) after warm-up."""
+    """One NUTS chain: (site draws, diverging, num_steps) after warm-up.
+
+    The chain starts at ``sites`` (the EM fit) moved by ``Normal(0, jitter)`` in
+    unconstrained space, with noise from ``rng_key``; the start is computed in the
+    same program as the chain, so that one compilation serves both.
+    """
     TRACE_COUNTS["nuts"] += 1  # runs only while tracing
     args = _model_args(x, w, k, priors)
+    key_jitter, key_run = jax.random.split(rng_key)
+    start = _jittered_start(unconstrain_fn(gmm_model, args, {}, sites), key_jitter, jitter)
 
     def potential(z: dict[str, jax.Array]) -> jax.Array:
         return potential_energy(gmm_model, args, {}, z)
 
     init_kernel, sample_kernel = hmc(potential_fn=potential, algo="NUTS")
-    state = init_kernel(start, num_warmup, rng_key=rng_key)
+    state = init_kernel(start, num_warmup, rng_key=key_run)
 
     def step(state: Any, _: None) -> tuple[Any, tuple[Any, ...]]:
         state = sample_kernel(state)
@@ -347,17 +333,15 @@ def run_nuts(
     jitter = _nonnegative_float(jitter, "jitter")
     xj, wj, k, sites = _prepare(x, sample_weight, init_params)
 
-    starts, keys = _nuts_starts(
-        xj, wj, sites, rng_key, jnp.float32(jitter), k=k, priors=priors, num_chains=num_chains
-    )
     static = dict(k=k, priors=priors, num_warmup=num_warmup, num_samples=num_samples)
+    keys = jax.random.split(rng_key, num_chains)
     # One compiled single-chain program, dispatched for every chain before any
     # result is awaited: jax runs the calls asynchronously, so the CPU backend
     # can run chains concurrently. (A jax.vmap over chains was measured 3-5x
     # slower on CPU: the batched NUTS tree building runs both sides of every
     # branch, in lock-step with the chain of the deepest tree.)
     outs = [
-        _nuts_chain_program(xj, wj, jax.tree.map(lambda a: a[c], starts), keys[c], **static)
+        _nuts_chain_program(xj, wj, sites, keys[c], jnp.float32(jitter), **static)
         for c in range(num_chains)
     ]
     samples, diverging, num_steps = jax.tree.map(lambda *a: np.stack(a), *outs)
