@@ -13,9 +13,11 @@ are computed on the MI draws, where it cannot hide a problem or create one.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import fields
+from statistics import NormalDist
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -26,6 +28,7 @@ from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarni
 from bayes_gmm_mi.model import SITE_NAMES, Priors, sites_to_params
 
 __all__ = [
+    "chain_diagnostics",
     "RHAT_MAX",
     "ESS_MIN",
     "SamplerSettings",
@@ -43,6 +46,71 @@ __all__ = [
 RHAT_MAX = 1.01
 #: Warn when the bulk effective sample size of the MI draws is below this.
 ESS_MIN = 400.0
+
+
+def _normal_scores(values: np.ndarray) -> np.ndarray:
+    """Rank-normalised values: ``Φ⁻¹((r − 3/8) / (S + 1/4))`` with average ranks for ties."""
+    flat = values.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    sorted_vals = flat[order]
+    # Average rank of each run of equal values (1-based).
+    starts = np.flatnonzero(np.r_[True, sorted_vals[1:] != sorted_vals[:-1]])
+    ends = np.r_[starts[1:], flat.size]
+    avg = 0.5 * (starts + ends + 1)
+    ranks = np.empty(flat.size)
+    ranks[order] = np.repeat(avg, ends - starts)
+    inv_cdf = NormalDist().inv_cdf
+    probs = (ranks - 0.375) / (flat.size + 0.25)
+    return np.array([inv_cdf(p) for p in probs]).reshape(values.shape)
+
+
+def _split(draws: np.ndarray) -> np.ndarray:
+    """Each chain cut into its first and last halves (the middle draw of an odd count dropped)."""
+    half = draws.shape[1] // 2
+    return np.concatenate([draws[:, :half], draws[:, draws.shape[1] - half:]], axis=0)
+
+
+def chain_diagnostics(draws: np.ndarray) -> dict[str, float]:
+    """Rank-normalised split R-hat and bulk/tail ESS of scalar draws (chain, draw).
+
+    The definitions of Vehtari et al. (2021, *Bayesian Analysis* 16, 667), as
+    ``arviz.rhat(method="rank")`` and ``arviz.ess(method="bulk"/"tail")`` compute
+    them: R-hat is the larger of the split R-hat of the normal scores of the ranks
+    and of the folded draws ``|θ − median|``; bulk ESS is the split-chain ESS of
+    the normal scores; tail ESS the smaller split-chain ESS of the indicators of
+    the 5 % and 95 % quantiles. The variance and ESS estimators are NumPyro's
+    (``numpyro.diagnostics``, already loaded by the sampler), so that a posterior
+    call does not import ArviZ and its stack (1-3 s); a test checks the numbers
+    against ArviZ's. NaN where a quantity is undefined (fewer than 4 draws per
+    chain, or constant draws); R-hat is NaN for a single chain (as in ArviZ).
+
+    Returns
+    -------
+    dict
+        ``{"r_hat": float, "ess_bulk": float, "ess_tail": float}``.
+    """
+    from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+
+    draws = np.asarray(draws, np.float64)
+    nan = {"r_hat": math.nan, "ess_bulk": math.nan, "ess_tail": math.nan}
+    if draws.ndim != 2 or draws.shape[1] < 4 or not np.all(np.isfinite(draws)):
+        return nan
+    if np.ptp(draws) == 0.0:
+        return nan
+
+    def ess(values: np.ndarray) -> float:
+        if np.ptp(values) == 0.0:
+            return math.nan
+        return float(effective_sample_size(_split(values)))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bulk = _normal_scores(draws)
+        folded = _normal_scores(np.abs(draws - np.median(draws)))
+        r_hat = (max(float(split_gelman_rubin(bulk)), float(split_gelman_rubin(folded)))
+                 if draws.shape[0] >= 2 else math.nan)
+        q05, q95 = np.quantile(draws, [0.05, 0.95])
+        tail = min(ess((draws <= q05).astype(np.float64)), ess((draws <= q95).astype(np.float64)))
+        return {"r_hat": r_hat, "ess_bulk": ess(bulk), "ess_tail": tail}
 
 
 def as_priors(value: Any) -> Priors:
@@ -180,8 +248,6 @@ def check_and_diagnose(mi: np.ndarray, method: str, sample_stats: dict[str, Any]
             "svi_learning_rate (vi)."
         )
     if method == "mcmc":
-        from bayes_gmm_mi._arviz import chain_diagnostics
-
         info.update(chain_diagnostics(mi))
         info["divergences"] = int(np.sum(sample_stats["diverging"]))
         info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
