@@ -4,9 +4,11 @@ Two sub-commands:
 
 ``bayes-gmm-mi demo``
     Draws a sample from a data set whose mutual information (MI) is known in
-    closed form (by default the log-transformed gamma–exponential pair,
-    ``alpha=1``), estimates the MI with bootstrap uncertainty, and compares the
-    estimate with the truth.
+    closed form (by default a bivariate Gaussian with correlation 0.6, for which
+    one mixture component is the right model, so that all three methods finish
+    in seconds; ``--dataset gamma-exponential`` is a harder, non-Gaussian case),
+    estimates the MI with bootstrap, VI and MCMC uncertainty at the library's
+    default settings, and compares each with the truth.
 
 ``bayes-gmm-mi estimate FILE.csv --x COL --y COL``
     Estimates the MI between two numeric columns of a CSV file and prints a
@@ -43,7 +45,7 @@ from bayes_gmm_mi._estimator import METHODS
 __all__ = ["main", "build_parser"]
 
 PROG = "bayes-gmm-mi"
-DEMO_DATASETS = ("gamma-exponential", "gaussian", "weinman", "transformed-gaussian")
+DEMO_DATASETS = ("gaussian", "gamma-exponential", "weinman", "transformed-gaussian")
 
 _EXIT_OK = 0
 _EXIT_ERROR = 2
@@ -191,10 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--dataset",
-        default="gamma-exponential",
+        default="gaussian",
         metavar="NAME",
         help=f"data set: one of {', '.join(DEMO_DATASETS)} "
-        "(default: gamma-exponential, alpha=1, log-transformed)",
+        "(default: gaussian, correlation 0.6)",
     )
     demo.add_argument(
         "--n", type=_positive_int, default=2000, metavar="N",

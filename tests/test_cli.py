@@ -188,7 +188,7 @@ def test_demo_unknown_dataset(capsys):
 # demo
 # --------------------------------------------------------------------------- #
 def test_demo_summary(capsys):
-    code, out, err = _run(capsys, ["demo", "--n", "400", *FAST])
+    code, out, err = _run(capsys, ["demo", "--n", "400", "--dataset", "gamma-exponential", *FAST])
     assert code == 0, err
     assert "Traceback" not in err
     truth = GammaExponential(alpha=1.0, log=True).mi
@@ -201,11 +201,12 @@ def test_demo_summary(capsys):
 
 
 def test_demo_json_in_bits(capsys):
+    # The default data set: a bivariate Gaussian with correlation 0.6.
     d = _json(capsys, ["demo", "--n", "400", "--units", "bit", "--json", *FAST])
     assert d["units"] == "bit"
-    assert d["dataset"] == "gamma-exponential"
+    assert d["dataset"] == "gaussian"
     assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 5
-    assert d["truth"] == pytest.approx(GammaExponential().mi / math.log(2), rel=1e-12)
+    assert d["truth"] == pytest.approx(-0.5 * math.log(1 - 0.6**2) / math.log(2), rel=1e-6)
     low, high = d["interval"]
     assert d["truth_in_interval"] == (low <= d["truth"] <= high)
     assert abs(d["mi"] - d["truth"]) < 0.25  # bits; N=400, loose
@@ -378,7 +379,8 @@ def test_console_script_demo(tmp_path):
     cache = tmp_path / "jax-cache"
     env = {**os.environ, "BAYES_GMM_MI_CACHE_DIR": str(cache)}
     proc = subprocess.run(
-        [str(script), "demo", "--n", "400", "--bootstrap", "5", "--method", "bootstrap"],
+        [str(script), "demo", "--n", "400", "--dataset", "gamma-exponential", "--bootstrap", "5",
+         "--method", "bootstrap"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
