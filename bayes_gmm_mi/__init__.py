@@ -18,7 +18,13 @@ The public API:
 - :mod:`bayes_gmm_mi.datasets` — data sets with known MI;
 - :mod:`bayes_gmm_mi.exceptions` — the warnings raised on numerical trouble;
 - :func:`configure_compilation_cache` — opt-in on-disk cache of compiled kernels.
+
+Importing the package is fast: JAX and the compiled kernels are imported on the
+first fit, NumPyro/ArviZ/pandas/xarray/matplotlib where they are used.
 """
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from bayes_gmm_mi import datasets
 from bayes_gmm_mi._api import (
@@ -31,12 +37,15 @@ from bayes_gmm_mi._cache import configure_compilation_cache
 from bayes_gmm_mi._categorical import GMMCategoricalMI
 from bayes_gmm_mi._compare import compare
 from bayes_gmm_mi._disentangle import latent_dependence, mig, modularity
-from bayes_gmm_mi._matrix import MIMatrix, mi_matrix
 from bayes_gmm_mi._estimator import GMMMI
+from bayes_gmm_mi._matrix import MIMatrix, mi_matrix
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("bayes_gmm_mi")
+except _PackageNotFoundError:  # pragma: no cover - an uninstalled source tree
+    __version__ = "0+unknown"
 
 __all__ = [
     "GMMMI",

@@ -6,7 +6,6 @@ from typing import Any
 
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi import _mi
 from bayes_gmm_mi._validation import as_block, check_options, check_same_rows
 
 __all__ = ["mutual_information", "conditional_mutual_information", "entropy", "kl_divergence"]
@@ -189,6 +188,8 @@ def entropy(
     MIResult
         ``quantity="entropy"`` (may be negative).
     """
+    from bayes_gmm_mi import _mi  # JAX: imported on use
+
     estimator = _estimator("entropy()", method, n_components, n_bootstrap, random_state,
                            units, progress, options)
     block = as_block(x, "x")
@@ -243,6 +244,8 @@ def kl_divergence(
             f"their distributions; got {blocks[0].shape[1]} and {blocks[1].shape[1]}."
         )
     estimator._check_params()
+    from bayes_gmm_mi import _mi  # JAX: imported on use
+
     terms = _mi.kl_terms(blocks[0].shape[1], reverse=reverse)
     quantity = "kl_reverse" if reverse else "kl"
     return estimator._fit_blocks(blocks, terms, quantity, pooled=True).estimate_mi()

@@ -20,22 +20,18 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jax
 import numpy as np
 
-from bayes_gmm_mi._batching import chunks, pad_to_capacity
-from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi._estimator import (
-    GMMMI,
-    _UNITS,
     _SEED_MAX,
+    _UNITS,
+    GMMMI,
     _component_bucket,
     _row_bucket,
     _take,
 )
-from bayes_gmm_mi._mi import categorical_mi_batch, class_base_samples
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi._validation import (
@@ -47,6 +43,10 @@ from bayes_gmm_mi._validation import (
     standardise,
 )
 from bayes_gmm_mi.exceptions import ConvergenceWarning
+
+# JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
+if TYPE_CHECKING:  # pragma: no cover
+    from bayes_gmm_mi._em import GMMParams
 
 __all__ = ["GMMCategoricalMI", "encode_labels"]
 
@@ -97,6 +97,10 @@ def encode_labels(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _pad_components(params: GMMParams, k_pad: int) -> GMMParams:
     """Pad the component axis (axis -1 of weights) to ``k_pad`` with weight-0 components."""
+    import jax
+
+    from bayes_gmm_mi._em import GMMParams
+
     w = np.asarray(params.weights)
     extra = k_pad - w.shape[-1]
     if extra == 0:
@@ -123,6 +127,11 @@ def integrate_classes(params: GMMParams, freqs: np.ndarray, z, u) -> tuple[np.nd
     Components that are empty in every mixture are dropped first (after
     sorting by weight, which changes no density).
     """
+    import jax
+
+    from bayes_gmm_mi._batching import chunks, pad_to_capacity
+    from bayes_gmm_mi._mi import categorical_mi_batch
+
     w = np.asarray(params.weights)
     n_active = int((w > 0).sum(axis=-1).max())
     keep = min(w.shape[-1], 1 << (n_active - 1).bit_length())
@@ -203,6 +212,8 @@ class GMMCategoricalMI(GMMMI):
             A single class, a class with too few rows (named, with its count),
             missing labels, mismatched lengths, ``integration="quadrature"``.
         """
+        import jax
+
         self._check_params()
         if self.integration != "mc":
             raise ValueError(
@@ -310,6 +321,8 @@ class GMMCategoricalMI(GMMMI):
 
     def _make_mc_base(self, seed: int, d: int, size: int, n_classes: int):
         """Independent base samples per class: z (C, size, d), u (C, size)."""
+        from bayes_gmm_mi._mi import class_base_samples
+
         return class_base_samples(seed, size, d, n_classes)
 
     def _integrate_classes(self, params: GMMParams, freqs: np.ndarray):
@@ -337,6 +350,8 @@ class GMMCategoricalMI(GMMMI):
         -------
         MIResult
         """
+        import jax
+
         self._check_fitted()
         method = self.method if method is None else method
         self._check_method_params(method)
@@ -406,6 +421,8 @@ class GMMCategoricalMI(GMMMI):
 
     def _estimate_posterior(self, method: str) -> MIResult:
         """Per-class mixture posteriors × Dirichlet class frequencies → MI draws."""
+        import jax
+
         from bayes_gmm_mi._bayes import (
             check_and_diagnose,
             draws_to_params,

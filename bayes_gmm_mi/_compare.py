@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping
 
-import numpy as np
-
 from bayes_gmm_mi._result import MIResult
 
 __all__ = ["compare"]

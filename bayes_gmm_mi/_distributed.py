@@ -37,7 +37,8 @@ def run_batches(client: Any, fn: Callable, jobs: Sequence[tuple], *, progress: b
         If ``client`` is not a ``dask.distributed.Client``.
     """
     try:
-        from distributed import Client, progress as dask_progress, wait
+        from distributed import Client, wait
+        from distributed import progress as dask_progress
     except ImportError as err:  # pragma: no cover - exercised via a monkeypatched import
         raise ImportError(
             "client= needs dask.distributed, which is not installed; install it with "

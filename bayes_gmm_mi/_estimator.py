@@ -6,37 +6,34 @@ import logging
 import math
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from bayes_gmm_mi import _em
-from bayes_gmm_mi._batching import chunks, pad_to_capacity
-from bayes_gmm_mi._em import EMResult, GMMParams
 from bayes_gmm_mi._params import ParamsMixin
-from bayes_gmm_mi import _mi
-from bayes_gmm_mi._mi import (
-    functional_difference_batch,
-    functional_monte_carlo_batch,
-    mi_quadrature_batch,
-)
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi._validation import (
     MAX_DIMENSIONS,
     as_block,
-    check_same_rows,
-    warn_if_duplicated,
     check_choice,
     check_float,
     check_int,
+    check_same_rows,
     gaussianise_ranks,
     seed_from,
     standardise,
+    warn_if_duplicated,
 )
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
+
+# JAX (~2 s to import) and the compiled kernels (_em, _mi, _batching) are imported
+# inside the functions that use them, so that ``import bayes_gmm_mi`` stays fast.
+if TYPE_CHECKING:  # pragma: no cover
+    import jax
+
+    from bayes_gmm_mi import _mi
+    from bayes_gmm_mi._em import EMResult, GMMParams
 
 __all__ = ["GMMMI"]
 
@@ -79,6 +76,8 @@ def _compact(params: GMMParams) -> GMMParams:
     integrals do not pay for padding: a one-component fit is integrated with one
     component, not eight.
     """
+    import jax
+
     w = np.asarray(params.weights)
     n_active = int((w > 0).sum(axis=1).max())
     keep = 1 << (n_active - 1).bit_length() if n_active <= 8 else _component_bucket(n_active)
@@ -94,11 +93,15 @@ def _n_parameters(k: int, d: int) -> int:
 
 
 def _take(tree, index):
+    import jax
+
     return jax.tree.map(lambda a: a[index], tree)
 
 
 def _take_components(params: GMMParams, index: np.ndarray) -> GMMParams:
     """The components ``index`` (in that order) of a batch of mixtures (numpy)."""
+    from bayes_gmm_mi._em import GMMParams
+
     return GMMParams(params.weights[:, index], params.means[:, index],
                      params.covariances[:, index])
 
@@ -115,10 +118,14 @@ def _difference_samples(mc_samples: int) -> int:
 
 
 def _concat(trees):
+    import jax
+
     return jax.tree.map(lambda *a: np.concatenate(a), *trees)
 
 
 def _blank(k_pad: int, d: int) -> GMMParams:
+    from bayes_gmm_mi._em import GMMParams
+
     eye = np.broadcast_to(np.eye(d, dtype=np.float32), (k_pad, d, d))
     return GMMParams(np.zeros(k_pad, np.float32), np.zeros((k_pad, d), np.float32), eye)
 
@@ -308,6 +315,8 @@ class GMMMI(ParamsMixin):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
+        from bayes_gmm_mi import _em
+
         if self.n_components != "auto":
             if isinstance(self.n_components, str):
                 raise ValueError(
@@ -341,7 +350,8 @@ class GMMMI(ParamsMixin):
         check_int(self.svi_steps, "svi_steps", 1)
         check_float(self.svi_learning_rate, "svi_learning_rate", low=0.0, low_open=True)
         if self.priors is not None:
-            from bayes_gmm_mi._bayes import as_priors  # imports NumPyro: only when needed
+            # imports NumPyro: only when needed
+            from bayes_gmm_mi._bayes import as_priors
 
             as_priors(self.priors)
 
@@ -369,6 +379,8 @@ class GMMMI(ParamsMixin):
             Mismatched row counts, non-finite or constant columns, or more than
             :data:`MAX_DIMENSIONS` columns in all.
         """
+        from bayes_gmm_mi import _mi
+
         self._check_params()
         blocks = [as_block(x, "x"), as_block(y, "y")]
         if z is not None:
@@ -392,6 +404,9 @@ class GMMMI(ParamsMixin):
         ``jacobian`` adds ``sum(log scale)`` to the integral (entropy is not
         invariant to the scaling).
         """
+        import jax
+        import jax.numpy as jnp
+
         data = np.column_stack(blocks)
         n, d = data.shape
         if d > MAX_DIMENSIONS:
@@ -476,6 +491,11 @@ class GMMMI(ParamsMixin):
         ``x`` defaults to the fitted data. Returns the fits and scores as numpy
         arrays with one row per member.
         """
+        import jax
+
+        from bayes_gmm_mi import _em
+        from bayes_gmm_mi._batching import chunks, pad_to_capacity
+
         x = self._x if x is None else x
         warm = start is not None
         if start is None:
@@ -542,7 +562,7 @@ class GMMMI(ParamsMixin):
             )
 
         scores: dict[int, float] = {}
-        fits: dict[int, _em.EMResult] = {}
+        fits: dict[int, EMResult] = {}
         best_k, best_score, stall = 0, -np.inf, 0
         with progress_bar(self.progress, k_limit, "selecting components") as bar:
             for k in range(1, k_limit + 1):
@@ -592,7 +612,7 @@ class GMMMI(ParamsMixin):
         self.selection_scores_ = scores
         return best_k, fits.get(best_k)
 
-    def _report_fit(self, fit: _em.EMResult, k: int) -> None:
+    def _report_fit(self, fit: EMResult, k: int) -> None:
         self.converged_ = bool(fit.converged)
         self.n_iter_ = int(fit.n_iter)
         self.lower_bound_ = float(fit.log_lik)
@@ -626,6 +646,8 @@ class GMMMI(ParamsMixin):
     # -------------------------------------------------------------- integrals
     def _make_mc_base(self, seed: int, d: int) -> tuple[jax.Array, jax.Array, jax.Array]:
         """Base samples: (z, u) of the full integral, and the normals of the differences."""
+        import jax.numpy as jnp
+
         rng = np.random.default_rng([seed, 3])
         z = rng.standard_normal((self.mc_samples, d), dtype=np.float32)
         u = rng.random(self.mc_samples, dtype=np.float32)
@@ -636,6 +658,9 @@ class GMMMI(ParamsMixin):
 
     def _integrate(self, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
         """The fitted quantity (nats) and its MC error for a batch of mixtures (numpy arrays)."""
+        from bayes_gmm_mi._batching import chunks, pad_to_capacity
+        from bayes_gmm_mi._mi import functional_monte_carlo_batch, mi_quadrature_batch
+
         params = _compact(params)
         mis, errs = [], []
         for lo, hi in chunks(params.weights.shape[0]):
@@ -665,6 +690,12 @@ class GMMMI(ParamsMixin):
         """
         if self.integration != "mc":
             return self._integrate(params)
+        import jax
+
+        from bayes_gmm_mi._batching import chunks, pad_to_capacity
+        from bayes_gmm_mi._em import GMMParams
+        from bayes_gmm_mi._mi import functional_difference_batch
+
         ref = jax.tree.map(np.asarray, self._params)
         params = jax.tree.map(np.asarray, params)
         active = np.flatnonzero(ref.weights > 0)

@@ -17,20 +17,15 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from bayes_gmm_mi import _em, _mi
-from bayes_gmm_mi._batching import chunks, pad_to_capacity
 from bayes_gmm_mi._categorical import _pad_components, encode_labels, integrate_classes
-from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi._estimator import (
-    GMMMI,
-    _UNITS,
     _SEED_MAX,
+    _UNITS,
+    GMMMI,
     _compact,
     _component_bucket,
     _row_bucket,
@@ -44,6 +39,12 @@ from bayes_gmm_mi._validation import (
     seed_from,
     standardise,
 )
+
+# JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
+if TYPE_CHECKING:  # pragma: no cover
+    import jax
+
+    from bayes_gmm_mi._em import GMMParams
 
 __all__ = ["MIMatrix", "mi_matrix"]
 
@@ -198,6 +199,8 @@ class _DataSets:
 
 def _stack_datasets(blocks: list[np.ndarray], indices: list[np.ndarray],
                     seeds: list[int]) -> _DataSets:
+    import jax.numpy as jnp
+
     n_pad = _row_bucket(max(b.shape[0] for b in blocks))
     d = blocks[0].shape[1]
     x = np.zeros((len(blocks), n_pad, d), np.float32)
@@ -215,6 +218,12 @@ def _run(est: GMMMI, ds: _DataSets, members: np.ndarray, seeds: np.ndarray, trai
     ``train``/``score`` are callables mapping a slice of member positions to
     weight arrays (built per chunk to bound memory).
     """
+    import jax
+
+    from bayes_gmm_mi import _em
+    from bayes_gmm_mi._batching import chunks, pad_to_capacity
+    from bayes_gmm_mi._em import GMMParams
+
     d = ds.x.shape[2]
     warm = starts is not None
     fits, scores = [], []
@@ -247,6 +256,8 @@ def _fit_datasets(est: GMMMI, ds: _DataSets, bar) -> tuple[GMMParams, np.ndarray
     Returns the fits padded to one component bucket (M, K_pad, ...), the chosen
     K per data set, and per-data-set selection scores.
     """
+    import jax
+
     m_total, n_pad, d = ds.x.shape
     rows = ds.rows
     counts = ds.count
@@ -325,6 +336,8 @@ def _fit_datasets(est: GMMMI, ds: _DataSets, bar) -> tuple[GMMParams, np.ndarray
 def _bootstrap_datasets(est: GMMMI, ds: _DataSets, params: GMMParams, chosen: np.ndarray,
                         counts: np.ndarray, bar) -> GMMParams:
     """Refit every data set on every replicate's counts (warm start): (M, B, K_pad, ...)."""
+    import jax
+
     m_total = ds.x.shape[0]
     b = counts.shape[0]
     k_pad = params.weights.shape[1]
@@ -353,6 +366,11 @@ def _bootstrap_datasets(est: GMMMI, ds: _DataSets, params: GMMParams, chosen: np
 # ----------------------------------------------------------- integration
 def _integrate_pairs(params: GMMParams, z, u) -> tuple[np.ndarray, np.ndarray]:
     """MI (nats) and MC error of 2-D mixtures with a flat leading batch axis."""
+    import jax
+
+    from bayes_gmm_mi import _mi
+    from bayes_gmm_mi._batching import chunks, pad_to_capacity
+
     params = _compact(jax.tree.map(np.asarray, params))
     terms = _mi.mi_terms(1, 2)
     mis, errs = [], []
@@ -534,6 +552,8 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
     -------
     list of (i, j, point estimate, MC error, n_components, draws)
     """
+    import jax
+
     if bar is None:
         from bayes_gmm_mi._progress import _Silent
 
@@ -578,6 +598,10 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
 
 def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
     """Categorical × continuous pairs: one data set per (pair, class), batched."""
+    import jax
+
+    from bayes_gmm_mi import _mi
+
     b_reps = counts.shape[0]
     # Group by the categorical column (same classes → same stacking).
     groups: dict[tuple[str, str], list] = {}
@@ -633,6 +657,8 @@ def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
 
 
 def _base_samples(seed: int, size: int, d: int):
+    import jax.numpy as jnp
+
     rng = np.random.default_rng([seed, 3])
     return (jnp.asarray(rng.standard_normal((size, d), dtype=np.float32)),
             jnp.asarray(rng.random(size, dtype=np.float32)))

@@ -203,7 +203,11 @@ class _Task:
 
 
 def _resolve_tasks(tasks: Any) -> list[_Task]:
-    from bayes_gmm_mi._tasks import VALIDATION_TASKS, ValidationTask, get_validation_task
+    from bayes_gmm_mi._tasks import (
+        VALIDATION_TASKS,
+        ValidationTask,
+        get_validation_task,
+    )
 
     if isinstance(tasks, (str, ValidationTask)):
         tasks = [tasks]

@@ -594,9 +594,16 @@ def get_dataset(
 
 
 # --------------------------------------------------------------------------- #
-# Validation tasks (bayes_gmm_mi._tasks). Imported last: _tasks builds on the
+# Procedural data sets with known generative factors (bayes_gmm_mi._procedural)
+# and validation tasks (bayes_gmm_mi._tasks). Imported last: both build on the
 # classes and helpers above.
 # --------------------------------------------------------------------------- #
+from bayes_gmm_mi._procedural import (  # noqa: E402
+    HALO_PROFILES,
+    SPRITE_SHAPES,
+    HaloProfiles,
+    Sprites,
+)
 from bayes_gmm_mi._tasks import (  # noqa: E402
     INDEPENDENT_KINDS,
     VALIDATION_TASKS,
@@ -608,15 +615,4 @@ from bayes_gmm_mi._tasks import (  # noqa: E402
     StudentT,
     ValidationTask,
     get_validation_task,
-)
-
-# --------------------------------------------------------------------------- #
-# Procedural data sets with known generative factors (bayes_gmm_mi._procedural).
-# Imported last: _procedural builds on the helpers above.
-# --------------------------------------------------------------------------- #
-from bayes_gmm_mi._procedural import (  # noqa: E402
-    HALO_PROFILES,
-    SPRITE_SHAPES,
-    HaloProfiles,
-    Sprites,
 )

@@ -23,7 +23,12 @@ import numpy as np
 
 from bayes_gmm_mi._compare import _named
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi._validation import as_variable, check_float, check_int, gaussianise_ranks
+from bayes_gmm_mi._validation import (
+    as_variable,
+    check_float,
+    check_int,
+    gaussianise_ranks,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._estimator import GMMMI
