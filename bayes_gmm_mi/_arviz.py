@@ -31,17 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "arviz_major_version",
-    "chain_diagnostics",
     "group_names",
     "hdi",
     "import_arviz",
     "to_arviz",
     "to_inference_data",
 ]
-
-#: Tail ESS is the smaller of the quantile ESS at these two probabilities
-#: (ArviZ 0.23's default; ArviZ 1.x defaults to its credible-interval mass).
-TAIL_ESS_PROB = (0.05, 0.95)
 
 _SHAPE_MESSAGE = re.compile(
     r"^Shape validation failed: input_shape: \(1, (\d+)\), "
@@ -212,40 +207,6 @@ def group_names(data: Any) -> list[str]:
     groups = data.groups
     names = groups() if callable(groups) else groups
     return [str(name).strip("/") for name in names if str(name).strip("/")]
-
-
-def chain_diagnostics(draws: np.ndarray) -> dict[str, float]:
-    """R-hat and effective sample sizes of scalar draws of shape (chain, draw).
-
-    Uses ArviZ's rank-normalised split R-hat and bulk/tail ESS (the numbers
-    ``arviz.summary`` prints; the tail ESS at the 5% and 95% quantiles under
-    either ArviZ version). R-hat is NaN for a single chain.
-
-    Parameters
-    ----------
-    draws : array of shape (chain, draw)
-        A 1-D array is one chain.
-
-    Returns
-    -------
-    dict
-        ``{"r_hat": float, "ess_bulk": float, "ess_tail": float}``.
-    """
-    az = import_arviz()
-    draws = np.asarray(draws, np.float64)
-    if draws.ndim == 1:
-        draws = draws[np.newaxis, :]
-    if draws.ndim != 2:
-        raise ValueError(f"draws must have shape (chain, draw) or (draw,); got shape {draws.shape}.")
-    with warnings.catch_warnings():
-        # Tiny or constant chains make ArviZ warn about its own estimates; the
-        # caller turns NaN/low values into one warning of its own.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        r_hat = float(az.rhat(draws, method="rank"))
-        ess_bulk = float(az.ess(draws, method="bulk"))
-        ess_tail = float(az.ess(draws, method="tail", prob=TAIL_ESS_PROB))
-    return {"r_hat": r_hat, "ess_bulk": ess_bulk, "ess_tail": ess_tail}
 
 
 def hdi(draws: np.ndarray, prob: float) -> tuple[float, float]:

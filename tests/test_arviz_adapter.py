@@ -22,11 +22,11 @@ import pytest
 from bayes_gmm_mi import MIResult, _arviz
 from bayes_gmm_mi._arviz import (
     arviz_major_version,
-    chain_diagnostics,
     group_names,
     hdi,
     import_arviz,
 )
+from bayes_gmm_mi._bayes import chain_diagnostics
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -296,7 +296,8 @@ def test_import_and_plain_calls_emit_no_warning(tmp_path):
     """
     code = (
         "import numpy as np, bayes_gmm_mi as bgm\n"
-        "from bayes_gmm_mi._arviz import import_arviz, chain_diagnostics, hdi\n"
+        "from bayes_gmm_mi._arviz import import_arviz, hdi\n"
+        "from bayes_gmm_mi._bayes import chain_diagnostics\n"
         "az = import_arviz()\n"
         "r = bgm.MIResult(point_estimate=0.4, draws=np.linspace(0.3, 0.5, 40), units='nat',\n"
         "                 n_components=2, method='mcmc', mc_error=0.0, n_samples=100, n_chains=4)\n"
