@@ -290,6 +290,11 @@ def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace,
         raise CLIError(_exception_message(exc)) from exc
 
 
+def _plural(count: int, noun: str) -> str:
+    """``"1 component"``, ``"6 components"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _fmt(value: float, digits: int = 4) -> str:
     """Format a number for the readable summary (``n/a`` for NaN)."""
     if value is None or not math.isfinite(value):
@@ -478,8 +483,8 @@ def _run_demo(args: argparse.Namespace, t_start: float) -> int:
             *header,
             _row("truth", f"{_fmt(truth)} {unit}"),
             _row("point estimate", f"{_fmt(first.point_estimate)} {unit} (EM fit, "
-                                   f"{first.n_components} components, Monte Carlo error "
-                                   f"{first.mc_error:.1e})"),
+                                   f"{_plural(first.n_components, 'component')}, "
+                                   f"Monte Carlo error {first.mc_error:.1e})"),
             "",
             *_table_lines(results, truth),
             "",
