@@ -37,7 +37,7 @@ endif
 
 PY_VERSION_CMD := import sys; print("%d.%d" % sys.version_info[:2])
 
-.PHONY: venv demo test test-fast bench bench-posterior bench-categorical bench-matrix bench-dask clean python-check
+.PHONY: venv demo test test-fast bench bench-posterior bench-nuts bench-categorical bench-matrix bench-dask clean python-check
 
 # Rebuild the venv when PYTHON= names another version than the one it was made with.
 ifeq ($(PYTHON_GIVEN),1)
@@ -91,6 +91,9 @@ bench-categorical: $(STAMP)
 
 bench-matrix: $(STAMP)
 	$(BIN)/python bench/bench_matrix.py
+
+bench-nuts: $(STAMP)
+	$(BIN)/python bench/bench_nuts.py
 
 bench-dask: $(STAMP)
 	$(BIN)/python bench/bench_dask.py
