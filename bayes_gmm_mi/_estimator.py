@@ -703,10 +703,9 @@ class GMMMI(ParamsMixin):
         if k == ref.weights.shape[0] and not np.any(np.delete(params.weights, active, axis=1) > 0):
             params = _take_components(params, active)  # replicates: drop the fit's dead components
         if params.weights.shape[1] != active.size:
-            raise ValueError(
-                f"mixtures with {params.weights.shape[1]} components cannot be compared with "
-                f"the fit's {active.size} active components."
-            )
+            # Not the fit's components (cannot happen for replicates or draws of this
+            # fit): integrate each mixture in full instead.
+            return self._integrate(params)
         ref = _take_components(jax.tree.map(lambda a: a[None], ref), active)
         ref = GMMParams(ref.weights[0] / ref.weights[0].sum(), ref.means[0], ref.covariances[0])
         value, value_error = self._fit_value
