@@ -26,8 +26,9 @@ FAST = ["--bootstrap", "5", "--no-cache", "--method", "bootstrap"]
 
 
 @pytest.fixture(autouse=True)
-def _private_cache_dir(tmp_path, monkeypatch):
-    """Never let a test write to the user's real cache directory."""
+def _private_cache_dir(tmp_path, monkeypatch, restore_jax_cache):
+    """Never let a test write to the user's real cache directory; afterwards, give
+    the rest of the session its own compilation cache back (conftest.py)."""
     monkeypatch.setenv("BAYES_GMM_MI_CACHE_DIR", str(tmp_path / "jax-cache"))
 
 
@@ -372,6 +373,7 @@ def test_no_cache_creates_nothing(capsys, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- #
 # The installed console script
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow  # a new Python process: imports and compiles from scratch
 def test_console_script_demo(tmp_path):
     script = Path(sys.executable).with_name("bayes-gmm-mi")
     if not script.exists():

@@ -22,6 +22,7 @@ def _table(n=300, seed=0):
     return a, b
 
 
+@pytest.mark.slow  # a new Python process: imports and compiles from scratch
 def test_local_run_does_not_import_dask_distributed():
     # xarray itself probes for dask *arrays* when dask is installed, so only the
     # cluster machinery (dask.distributed) is ours to keep out of a local run.
@@ -73,8 +74,15 @@ def test_cluster_result_equals_local_result(cluster):
     a, b = _table()
     local = bm.mi_matrix(a, b, n_bootstrap=4, random_state=1, pair_batch=2)
     remote = bm.mi_matrix(a, b, n_bootstrap=4, random_state=1, pair_batch=2, client=client)
-    np.testing.assert_array_equal(remote.draws.values, local.draws.values)
-    np.testing.assert_array_equal(remote.point_estimate.values, local.point_estimate.values)
+    # Same seeds, same rows, same shapes; only the process differs. Compared with a
+    # tolerance, not bit for bit (another process may round float32 sums differently,
+    # which can move EM's stopping iteration by one): 2e-4 nats, as for the pair
+    # batches in test_matrix.py, is far below the bootstrap sd of these MIs
+    # (~0.03 nats at N = 300), so a wrong seed or resample would still fail.
+    np.testing.assert_allclose(remote.draws.values, local.draws.values, rtol=0, atol=2e-4)
+    np.testing.assert_allclose(remote.point_estimate.values, local.point_estimate.values,
+                               rtol=0, atol=2e-4)
+    np.testing.assert_array_equal(remote.n_components.values, local.n_components.values)
 
 
 @pytest.mark.slow
@@ -100,4 +108,5 @@ def test_a_worker_killed_mid_run_is_survived(cluster):
     os.kill(pid, signal.SIGKILL)
     thread.join(timeout=600)
     assert not thread.is_alive()
-    np.testing.assert_array_equal(box["result"].draws.values, local.draws.values)
+    # As above: the same numbers up to float32 rounding in another process.
+    np.testing.assert_allclose(box["result"].draws.values, local.draws.values, rtol=0, atol=2e-4)

@@ -40,6 +40,7 @@ def test_cmi_of_a_trivariate_gaussian_matches_closed_form(trivariate):
     assert abs(res.mean - mi) > 5 * res.std
 
 
+@pytest.mark.slow  # N = 3000 in 4 dimensions, 30 replicates
 def test_cmi_is_zero_when_independent_given_z():
     rng = np.random.default_rng(2)
     z = rng.normal(size=(3000, 2))
@@ -90,6 +91,7 @@ def test_multivariate_mi_matches_canonical_correlations():
     assert abs(res.mean - truth) < 0.05
 
 
+@pytest.mark.slow  # N = 2000 in 4 dimensions, 30 replicates
 def test_independent_blocks_have_mi_near_zero():
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2))

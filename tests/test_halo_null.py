@@ -98,7 +98,7 @@ def test_vae_latents_carry_no_information_about_alpha():
 
     # A short training (a few seconds): the null holds for any encoder, trained or not;
     # the mass check below makes sure that this one does encode something.
-    arrays = train.train("halos", n=1000, steps=300, seed=0, log_every=300, verbose=False)
+    arrays = train.train("halos", n=1000, steps=250, seed=0, log_every=250, verbose=False)
     latents = pd.DataFrame(arrays["z"], columns=[f"z{i}" for i in range(arrays["z"].shape[1])])
     factors = pd.DataFrame({"log10_mass": arrays["factor__log10_mass"],
                             "alpha": arrays["factor__alpha"]})

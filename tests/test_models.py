@@ -92,6 +92,7 @@ def test_script_writes_latents_and_factors(dataset, tmp_path):
     assert settings["n"] == N and settings["latent_dim"] == d and settings["seed"] == 0
 
 
+@pytest.mark.slow  # a new Python process: imports and compiles from scratch
 def test_script_runs_from_the_command_line(tmp_path):
     out = tmp_path / "sub" / "halos.npz"
     proc = subprocess.run(
@@ -187,7 +188,9 @@ def test_bernoulli_model_shapes_and_sampled_latents():
     z, m, lv = beta_vae.encode_dataset(model, x, key=jax.random.key(2), batch_size=3)
     z2, m2, lv2 = beta_vae.encode_dataset(model, x, key=jax.random.key(2), batch_size=10)
     np.testing.assert_allclose(m, mean, atol=1e-6)
-    np.testing.assert_array_equal(z, z2)  # the draw does not depend on batch_size
+    # The draw does not depend on batch_size (same key, same noise); the encoder's
+    # matmuls may round differently per batch shape, so compare with a tolerance.
+    np.testing.assert_allclose(z, z2, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(m, m2, atol=1e-6)
     assert not np.allclose(z, m)
 
