@@ -37,21 +37,30 @@ def _random_mixture(rng, k, d):
 
 
 # ------------------------------------------------------- the mixture density
+@jax.jit
+def _ours_and_reference_log_prob(weights, means, chol, x):
+    """Our mixture's log-density and an independent reference's: NumPyro's
+    MixtureSameFamily of MultivariateNormal. In one compiled program: run op by
+    op, each of their few dozen operations would be compiled on its own (seconds)."""
+    ours = GaussianMixture(weights, means, chol)
+    ref = dist.MixtureSameFamily(
+        dist.Categorical(probs=weights),
+        dist.MultivariateNormal(means, scale_tril=chol),
+    )
+    return ours.log_prob(x), ref.log_prob(x)
+
+
 @pytest.mark.parametrize("k, d", [(1, 1), (3, 2), (4, 3)])
 def test_gaussian_mixture_matches_numpyro_reference(k, d):
-    # Independent reference: NumPyro's MixtureSameFamily of MultivariateNormal.
     rng = np.random.default_rng(k * 10 + d)
     p = _random_mixture(rng, k, d)
     chol = np.linalg.cholesky(p.covariances)
     x = rng.normal(size=(50, d)) * 2.0
-    ours = GaussianMixture(jnp.asarray(p.weights), jnp.asarray(p.means), jnp.asarray(chol))
-    ref = dist.MixtureSameFamily(
-        dist.Categorical(probs=jnp.asarray(p.weights)),
-        dist.MultivariateNormal(jnp.asarray(p.means), scale_tril=jnp.asarray(chol)),
-    )
-    np.testing.assert_allclose(ours.log_prob(jnp.asarray(x)), ref.log_prob(jnp.asarray(x)),
-                               rtol=1e-5, atol=1e-5)
-    assert ours.event_shape == (d,)
+    args = [jnp.asarray(a, jnp.float32) for a in (p.weights, p.means, chol, x)]
+    ours, ref = _ours_and_reference_log_prob(*args)
+    assert ours.shape == (50,)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+    assert GaussianMixture(*args[:3]).event_shape == (d,)
 
 
 def test_gaussian_mixture_samples_have_the_mixture_moments():
