@@ -34,8 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bayes_gmm_mi._tasks import _check_int
-from bayes_gmm_mi.datasets import _check_n, _check_real, _rng
+from bayes_gmm_mi._data_checks import _check_int, _check_n, _check_real, _rng
 
 __all__ = [
     "HALO_PROFILES",

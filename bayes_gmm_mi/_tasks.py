@@ -1,7 +1,7 @@
 """Validation tasks with known mutual information (re-exported by ``datasets``).
 
-This module adds to :mod:`bayes_gmm_mi.datasets` the tasks that the classes
-there do not already cover, and a registry of all of them:
+This module adds to the bivariate data sets (:mod:`bayes_gmm_mi._bivariate`)
+the tasks that they do not already cover:
 
 - :class:`StudentT` -- bivariate Student t (heavy tails, closed-form MI);
 - :class:`AdditiveUniformNoise` -- ``Y = X + N`` with uniform X and N (hard
@@ -13,10 +13,10 @@ there do not already cover, and a registry of all of them:
 - :class:`CategoricalGaussian` -- string class labels with unequal
   frequencies and Gaussian class-conditional X (MI by one 1-D quadrature);
 - :class:`Independent` -- MI = 0 controls;
-- :data:`VALIDATION_TASKS` / :func:`get_validation_task` -- every task
-  (including the Gaussian, its monotone maps, gamma-exponential and ordered
-  Weinman from :mod:`bayes_gmm_mi.datasets`) as a :class:`ValidationTask`
-  with ``.mi``, ``.discrete_y`` and ``.sample``.
+- :class:`ValidationTask` -- a named task: a data set with ``.mi``,
+  ``.discrete_y`` and ``.sample``. The names (the tasks here, the Gaussian,
+  its monotone maps, gamma-exponential and ordered Weinman) are registered in
+  :data:`bayes_gmm_mi._registry.VALIDATION_TASKS`.
 
 All MI values are in nats. Every class is a frozen dataclass with an exact
 ``.mi`` (closed form, or a 1-D integral computed to about 1e-10) and
@@ -28,27 +28,23 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import numbers
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from bayes_gmm_mi.datasets import (
-    BivariateGaussian,
-    GammaExponential,
-    OrderedWeinman,
-    TransformedGaussian,
+from bayes_gmm_mi._bivariate import _gaussian_mi
+from bayes_gmm_mi._data_checks import (
+    _check_int,
     _check_n,
     _check_positive,
-    _check_real,
+    _check_reals,
     _check_rho,
-    _gaussian_mi,
+    _check_unit_interval,
     _rng,
 )
 
 __all__ = [
     "INDEPENDENT_KINDS",
-    "VALIDATION_TASKS",
     "AdditiveUniformNoise",
     "BimodalMarginal",
     "CanonicalGaussian",
@@ -56,7 +52,6 @@ __all__ = [
     "Independent",
     "StudentT",
     "ValidationTask",
-    "get_validation_task",
 ]
 
 _LOG_2PI_E = math.log(2.0 * math.pi * math.e)
@@ -65,42 +60,6 @@ _LOG_2PI_E = math.log(2.0 * math.pi * math.e)
 # --------------------------------------------------------------------------- #
 # Helpers
 # --------------------------------------------------------------------------- #
-def _check_unit_interval(name: str, value: Any) -> float:
-    """Validate a real number strictly inside (0, 1)."""
-    value = _check_real(name, value)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in (0, 1); got {value}.")
-    return value
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    """Validate an int >= ``minimum`` (bool and float are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an int >= {minimum}; got {value!r} of type "
-            f"{type(value).__name__}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value}.")
-    return int(value)
-
-
-def _check_reals(
-    name: str, values: Any, *, positive: bool = False, allow_empty: bool = False
-) -> tuple[float, ...]:
-    """Validate a non-empty sequence of finite reals; returns a tuple."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(
-            f"{name} must be a sequence of real numbers; got {values!r} of type "
-            f"{type(values).__name__}."
-        )
-    check = _check_positive if positive else _check_real
-    out = tuple(check(f"{name}[{i}]", v) for i, v in enumerate(values))
-    if not out and not allow_empty:
-        raise ValueError(f"{name} must not be empty.")
-    return out
-
-
 def _gaussian_mixture_logpdf(
     t: np.ndarray, weights: np.ndarray, means: np.ndarray, sds: np.ndarray
 ) -> np.ndarray:
@@ -753,7 +712,7 @@ class Independent:
 
 
 # --------------------------------------------------------------------------- #
-# Registry
+# A named task
 # --------------------------------------------------------------------------- #
 @dataclasses.dataclass(frozen=True)
 class ValidationTask:
@@ -798,79 +757,3 @@ class ValidationTask:
             string labels when :attr:`discrete_y` is True.
         """
         return self.dataset.sample(n, random_state=random_state)
-
-
-def _task(name: str, factory: Callable[[], Any]) -> Callable[[], ValidationTask]:
-    def make() -> ValidationTask:
-        ds = factory()
-        return ValidationTask(name, ds, bool(getattr(ds, "discrete_y", False)))
-
-    make.__name__ = f"make_{name.replace('-', '_')}"
-    make.__doc__ = f"The {name!r} validation task."
-    return make
-
-
-#: Validation tasks by stable name; each value is a zero-argument callable
-#: returning a :class:`ValidationTask` (``.mi``, ``.discrete_y``, ``.sample``).
-VALIDATION_TASKS: dict[str, Callable[[], ValidationTask]] = {
-    "gaussian": _task("gaussian", lambda: BivariateGaussian(rho=0.6)),
-    "half-cube": _task(
-        "half-cube", lambda: TransformedGaussian(0.6, "signed_power", "signed_power")
-    ),
-    "sinh": _task("sinh", lambda: TransformedGaussian(0.6, "sinh", "sinh")),
-    "normal-cdf": _task(
-        "normal-cdf", lambda: TransformedGaussian(0.6, "normal_cdf", "normal_cdf")
-    ),
-    "student-t": _task("student-t", lambda: StudentT(rho=0.6, dof=3.0)),
-    "uniform-noise": _task("uniform-noise", lambda: AdditiveUniformNoise(epsilon=0.5)),
-    "bimodal": _task("bimodal", lambda: BimodalMarginal()),
-    "gamma-exponential": _task(
-        "gamma-exponential", lambda: GammaExponential(alpha=1.0, log=True)
-    ),
-    "weinman": _task("weinman", lambda: OrderedWeinman(theta0=1.0, theta1=1.0)),
-    "canonical-2x2": _task(
-        "canonical-2x2", lambda: CanonicalGaussian(rhos=(0.8, 0.4), dx=2, dy=2)
-    ),
-    "categorical": _task("categorical", lambda: CategoricalGaussian()),
-    "independent": _task("independent", lambda: Independent("gaussian")),
-    "independent-gamma-uniform": _task(
-        "independent-gamma-uniform", lambda: Independent("gamma-uniform")
-    ),
-}
-
-
-def get_validation_task(name: str) -> ValidationTask:
-    """Instantiate the validation task ``name``.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`VALIDATION_TASKS`.
-
-    Returns
-    -------
-    ValidationTask
-
-    Raises
-    ------
-    TypeError
-        If ``name`` is not a str.
-    ValueError
-        If ``name`` is unknown (the message lists the valid names and the
-        closest match).
-    """
-    if not isinstance(name, str):
-        raise TypeError(
-            f"name must be a str, one of {list(VALIDATION_TASKS)}; got {name!r} "
-            f"of type {type(name).__name__}."
-        )
-    try:
-        factory = VALIDATION_TASKS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(VALIDATION_TASKS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown validation task {name!r}; valid names are "
-            f"{', '.join(VALIDATION_TASKS)}.{hint}"
-        ) from None
-    return factory()
