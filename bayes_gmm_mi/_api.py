@@ -192,9 +192,9 @@ def entropy(
 
     estimator = _estimator("entropy()", method, n_components, n_bootstrap, random_state,
                            units, progress, options)
+    params = estimator._validated_params()
     block = as_block(x, "x")
-    estimator._check_params()
-    return estimator._fit_blocks([block], _mi.entropy_terms(block.shape[1]), "entropy",
+    return estimator._fit_blocks(params, [block], _mi.entropy_terms(block.shape[1]), "entropy",
                                  jacobian=True).estimate_mi()
 
 
@@ -243,9 +243,9 @@ def kl_divergence(
             f"x and y must have the same number of columns for a KL divergence between "
             f"their distributions; got {blocks[0].shape[1]} and {blocks[1].shape[1]}."
         )
-    estimator._check_params()
+    params = estimator._validated_params()
     from bayes_gmm_mi import _mi  # JAX: imported on use
 
     terms = _mi.kl_terms(blocks[0].shape[1], reverse=reverse)
     quantity = "kl_reverse" if reverse else "kl"
-    return estimator._fit_blocks(blocks, terms, quantity, pooled=True).estimate_mi()
+    return estimator._fit_blocks(params, blocks, terms, quantity, pooled=True).estimate_mi()

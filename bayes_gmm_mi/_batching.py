@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["CAPACITY", "map_prefix", "pad_to_capacity", "chunks"]
+__all__ = ["CAPACITY", "map_prefix", "pad_to_capacity", "chunks", "map_chunks"]
 
 #: Members per compiled batch.
 CAPACITY = 32
@@ -61,3 +61,29 @@ def pad_to_capacity(tree, capacity: int = CAPACITY):
 def chunks(total: int, capacity: int = CAPACITY):
     """``(start, stop)`` pairs covering ``range(total)`` in pieces of ``capacity``."""
     return [(lo, min(lo + capacity, total)) for lo in range(0, total, capacity)]
+
+
+def map_chunks(kernel: Callable, members, total: int,
+               on_chunk: Callable[[int], object] | None = None):
+    """Run a fixed-capacity ``kernel`` over ``total`` members, chunk by chunk.
+
+    The one driver of every batched kernel call (EM fits, integrals): each
+    chunk of :data:`CAPACITY` members is sliced from ``members`` (a pytree of
+    numpy arrays with leading axis ``total``, or a callable mapping a slice to
+    such a pytree, to build large inputs chunk by chunk), padded to the
+    capacity, passed as ``kernel(batch, n)`` with ``n`` the real members, and
+    the first ``n`` rows of each output are kept.
+
+    Returns
+    -------
+    pytree of numpy arrays with leading axis ``total``
+    """
+    outs = []
+    for lo, hi in chunks(total):
+        part = members(slice(lo, hi)) if callable(members) else jax.tree.map(
+            lambda a: a[lo:hi], members)
+        out = jax.device_get(kernel(pad_to_capacity(part), hi - lo))
+        outs.append(jax.tree.map(lambda a: np.asarray(a)[: hi - lo], out))
+        if on_chunk is not None:
+            on_chunk(hi - lo)
+    return jax.tree.map(lambda *a: np.concatenate(a), *outs)

@@ -17,36 +17,21 @@ multinomial counts.
 
 from __future__ import annotations
 
-import math
 import time
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bayes_gmm_mi._estimator import (
-    _SEED_MAX,
-    _UNITS,
-    GMMMI,
-    _component_bucket,
-    _row_bucket,
-    _take,
-)
-from bayes_gmm_mi._progress import progress_bar
+from bayes_gmm_mi._estimator import EstimatorSettings
+from bayes_gmm_mi._pipeline import settings as _settings
+from bayes_gmm_mi._pipeline.prepare import MIN_ROWS_PER_DIMENSION
+from bayes_gmm_mi._pipeline.settings import UNITS
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi._validation import (
-    MAX_DIMENSIONS,
-    as_block,
-    check_int,
-    gaussianise_ranks,
-    seed_from,
-    standardise,
-)
-from bayes_gmm_mi.exceptions import ConvergenceWarning
+from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from
 
-# JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
 if TYPE_CHECKING:  # pragma: no cover
-    from bayes_gmm_mi._em import GMMParams
+    from bayes_gmm_mi._pipeline.integrate import BaseSamples
+    from bayes_gmm_mi._pipeline.uncertainty import Draws, Fitted
 
 __all__ = ["GMMCategoricalMI", "encode_labels"]
 
@@ -95,67 +80,14 @@ def encode_labels(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(classes, dtype=object)
 
 
-def _pad_components(params: GMMParams, k_pad: int) -> GMMParams:
-    """Pad the component axis (axis -1 of weights) to ``k_pad`` with weight-0 components."""
-    import jax
 
-    from bayes_gmm_mi._em import GMMParams
-
-    w = np.asarray(params.weights)
-    extra = k_pad - w.shape[-1]
-    if extra == 0:
-        return jax.tree.map(np.asarray, params)
-    d = np.asarray(params.means).shape[-1]
-    lead = w.shape[:-1]
-    eye = np.broadcast_to(np.eye(d, dtype=np.float32), lead + (extra, d, d))
-    return GMMParams(
-        np.concatenate([w, np.zeros(lead + (extra,), w.dtype)], -1),
-        np.concatenate([np.asarray(params.means), np.zeros(lead + (extra, d), np.float32)], -2),
-        np.concatenate([np.asarray(params.covariances), eye], -3),
-    )
-
-
-def integrate_classes(params: GMMParams, freqs: np.ndarray, z, u) -> tuple[np.ndarray, np.ndarray]:
-    """Categorical MI (nats) and MC error of a batch of per-class mixtures.
-
-    Parameters
-    ----------
-    params : GMMParams with leading axes (B, n_classes, K)
-    freqs : ndarray of shape (B, n_classes)
-    z, u : per-class base samples from :func:`bayes_gmm_mi._mi.class_base_samples`
-
-    Components that are empty in every mixture are dropped first (after
-    sorting by weight, which changes no density).
-    """
-    import jax
-
-    from bayes_gmm_mi._batching import chunks, pad_to_capacity
-    from bayes_gmm_mi._mi import categorical_mi_batch
-
-    w = np.asarray(params.weights)
-    n_active = int((w > 0).sum(axis=-1).max())
-    keep = min(w.shape[-1], 1 << (n_active - 1).bit_length())
-    order = np.argsort(-w, axis=-1, kind="stable")[..., :keep]
-    params = jax.tree.map(
-        lambda a: np.take_along_axis(
-            np.asarray(a), order.reshape(order.shape + (1,) * (np.ndim(a) - 3)), 2),
-        params,
-    )
-    mis, errs = [], []
-    freqs = np.asarray(freqs, np.float32)
-    for lo, hi in chunks(w.shape[0]):
-        batch = pad_to_capacity((_take(params, slice(lo, hi)), freqs[lo:hi]))
-        mi, err = categorical_mi_batch(batch[0], batch[1], hi - lo, z, u)
-        mis.append(np.asarray(mi)[: hi - lo])
-        errs.append(np.asarray(err)[: hi - lo])
-    return np.concatenate(mis), np.concatenate(errs)
-
-
-class GMMCategoricalMI(GMMMI):
+class GMMCategoricalMI(EstimatorSettings):
     """MI between a continuous variable and a categorical one, from per-class mixtures.
 
     Same parameters as :class:`GMMMI` (component selection, EM settings,
-    bootstrap, units, seeds); each class gets its own number of components.
+    bootstrap, units, seeds; ``integration`` must be ``"mc"``); each class gets
+    its own number of components. Built on the same pipeline as :class:`GMMMI`:
+    the classes are the data sets of one stack.
     ``mc_samples`` is the total Monte Carlo budget, split equally between the
     classes. All three methods are available; for ``"vi"``/``"mcmc"`` see
     :meth:`estimate_mi`.
@@ -187,11 +119,12 @@ class GMMCategoricalMI(GMMMI):
     True
     """
 
-    #: A class needs at least this many rows per column of x (and at least
-    #: ``2 * n_folds`` rows) for its mixture to be fitted and validated.
-    MIN_ROWS_PER_DIMENSION = 5
+    #: A class needs at least this many rows per column of x (plus one), and at
+    #: least ``2 * n_folds`` rows, for its mixture to be fitted and validated.
+    MIN_ROWS_PER_DIMENSION = MIN_ROWS_PER_DIMENSION
+    _FIT_CALL = "fit(x, labels)"
 
-    def fit(self, x: Any, labels: Any) -> "GMMCategoricalMI":  # type: ignore[override]
+    def fit(self, x: Any, labels: Any) -> GMMCategoricalMI:
         """Fit one mixture per class and compute the MI.
 
         Parameters
@@ -212,13 +145,15 @@ class GMMCategoricalMI(GMMMI):
             A single class, a class with too few rows (named, with its count),
             missing labels, mismatched lengths, ``integration="quadrature"``.
         """
-        import jax
+        from bayes_gmm_mi._pipeline import engine, prepare
+        from bayes_gmm_mi._pipeline.integrate import class_base_samples, integrate_classes
+        from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
 
-        self._check_params()
-        if self.integration != "mc":
+        params = self._validated_params()
+        if params["integration"] != "mc":
             raise ValueError(
                 "categorical MI is integrated by Monte Carlo only; got "
-                f"integration={self.integration!r}. Use integration='mc'."
+                f"integration={params['integration']!r}. Use integration='mc'."
             )
         block = as_block(x, "x")
         n, d = block.shape
@@ -234,100 +169,46 @@ class GMMCategoricalMI(GMMMI):
                 "Pass labels with at least two classes."
             )
         counts = np.bincount(codes, minlength=n_classes)
-        need = max(2 * self.n_folds, self.MIN_ROWS_PER_DIMENSION * (d + 1))
-        if self.n_components != "auto":
-            need = max(need, int(self.n_components) * (d + 1))
-        small = np.flatnonzero(counts < need)
-        if small.size:
-            listing = ", ".join(f"{classes[c]!r} has {counts[c]}" for c in small)
-            raise ValueError(
-                f"every class needs at least {need} rows to fit its mixture; {listing}. "
-                "Merge rare classes, drop them, or collect more data."
-            )
-        if self.transform == "rank":
-            block = gaussianise_ranks(block)
-        scaled, loc, scale = standardise(block)
-        n_pad = _row_bucket(n)
-        xs = np.zeros((n_pad, d), np.float32)
-        xs[:n] = scaled
-        padded_codes = np.full(n_pad, -1)
-        padded_codes[:n] = codes
-        seed = seed_from(self.random_state)
-        self._seed = seed
-        self._x = jax.numpy.asarray(xs)
-        self._rows = (padded_codes >= 0).astype(np.float32)
-        self._codes = padded_codes
+        need = prepare.min_class_rows(params["n_folds"], d, params["n_components"])
+        prepare.check_class_sizes(counts, classes, need, "labels")
+        scaled, scaling = prepare.scale_joint([block], transform=params["transform"])
+        seed = seed_from(params["random_state"])
+        start = time.perf_counter()
+        index = prepare.class_indices(codes, n_classes)
+        data = prepare.stack([scaled[idx] for idx in index], index,
+                             child_seeds(seed, Stream.CLASSES, n_classes),
+                             [f"class {c!r}" for c in classes])
+        fitted, selection, final = engine.fit_data_sets(
+            data, _settings.fit_settings(params), n_samples=n, seed=seed, partition=True,
+            progress=params["progress"])
+        base = class_base_samples(seed, params["mc_samples"], d, n_classes)
+        freqs = counts / n
+        mi, err = integrate_classes(_per_member(fitted.fits, 1), freqs[None], base)
+
+        self._fitted: Fitted = fitted
+        self._base: BaseSamples = base
         self.n_samples_ = n
-        self.loc_, self.scale_ = loc, scale
+        self.loc_, self.scale_ = scaling.loc, scaling.scale
         self.quantity_ = "mi"
         self.n_features_ = (d, 1)
         self.classes_ = classes
         self.class_counts_ = counts
-        self.class_frequencies_ = counts / n
-        start = time.perf_counter()
-
-        # Each class's rows are gathered into an array of their own (all padded
-        # to one size, so one compiled kernel serves every class): EM on a class
-        # then costs its rows, not all n.
-        class_pad = _row_bucket(int(counts.max()))
-        self._class_index = [np.flatnonzero(codes == c) for c in range(n_classes)]
-        self._class_x, self._class_rows = [], []
-        for idx in self._class_index:
-            xc = np.zeros((class_pad, d), np.float32)
-            xc[: idx.size] = scaled[idx]
-            rc = np.zeros(class_pad, np.float32)
-            rc[: idx.size] = 1.0
-            self._class_x.append(jax.numpy.asarray(xc))
-            self._class_rows.append(rc)
-
-        class_seeds = np.random.default_rng([seed, 10]).integers(0, _SEED_MAX, n_classes)
-        fits, ks = [], []
-        self.class_selection_scores_ = {}
-        for c in range(n_classes):
-            rows_c, x_c = self._class_rows[c], self._class_x[c]
-            seed_c = int(class_seeds[c])
-            if self.n_components == "auto":
-                k, fit = self._select(int(counts[c]), d, seed_c, rows=rows_c, x=x_c)
-                self.class_selection_scores_[classes[c]] = dict(self.selection_scores_)
-            else:
-                k, fit = int(self.n_components), None
-            if fit is None:
-                fit = self._fit_all_rows(k, seed_c, rows=rows_c, x=x_c)
-            self._report_fit(fit, k)
-            fits.append(fit.params)
-            ks.append(k)
-        self.selection_scores_ = {}
-        self._class_k = ks
-        self._k_pad = max(_component_bucket(k) for k in ks)
-        self._class_params = [jax.tree.map(np.asarray, p) for p in fits]
-        stacked = jax.tree.map(
-            lambda *a: np.stack(a), *[_pad_components(p, self._k_pad) for p in fits]
-        )
-        self._params = stacked
-        self.class_n_components_ = {
-            classes[c]: int(np.sum(np.asarray(fits[c].weights) > 0)) for c in range(n_classes)
-        }
-        self.n_components_ = int(sum(self.class_n_components_.values()))
-        per_class = max(1, math.ceil(self.mc_samples / n_classes))
-        self._mc_base = self._make_mc_base(seed, d, per_class, n_classes)
-        mi, err = self._integrate_classes(
-            jax.tree.map(lambda a: a[None], stacked), self.class_frequencies_[None]
-        )
-        factor = _UNITS[self.units]
+        self.class_frequencies_ = freqs
+        self.class_selection_scores_ = {
+            classes[c]: dict(selection.scores[c]) for c in range(n_classes)
+        } if params["n_components"] == "auto" else {}
+        self.selection_scores_: dict[int, float] = {}
+        active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
+        self.class_n_components_ = {classes[c]: int(active[c]) for c in range(n_classes)}
+        self.n_components_ = int(active.sum())
+        self.converged_ = bool(np.all(final.converged))
+        self.n_iter_ = int(np.max(final.n_iter))
+        self.lower_bound_ = float(np.sum(freqs * np.asarray(final.log_lik)))
+        factor = UNITS[params["units"]]
         self.mi_ = float(mi[0]) * factor
         self.mc_error_ = float(err[0]) * factor
         self.fit_time_ = time.perf_counter() - start
         return self
-
-    def _make_mc_base(self, seed: int, d: int, size: int, n_classes: int):
-        """Independent base samples per class: z (C, size, d), u (C, size)."""
-        from bayes_gmm_mi._mi import class_base_samples
-
-        return class_base_samples(seed, size, d, n_classes)
-
-    def _integrate_classes(self, params: GMMParams, freqs: np.ndarray):
-        """MI (nats) and MC error of a batch: params (B, C, K, ...), freqs (B, C)."""
-        return integrate_classes(params, freqs, *self._mc_base)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
         """MI with its uncertainty, reusing each class's component choice.
@@ -350,142 +231,65 @@ class GMMCategoricalMI(GMMMI):
         -------
         MIResult
         """
-        import jax
+        from bayes_gmm_mi._pipeline.integrate import integrate_classes
+        from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
 
-        self._check_fitted()
-        method = self.method if method is None else method
-        self._check_method_params(method)
-        if method != "bootstrap":
-            return self._estimate_posterior(method)
-        b = self.n_bootstrap if n_bootstrap is None else check_int(n_bootstrap, "n_bootstrap", 0)
+        params, method = self._resolve_method(method)
+        kind = _METHODS[method]
         start = time.perf_counter()
-        n, n_classes, d = self.n_samples_, len(self.classes_), self._x.shape[1]
-        info = {
+        draws: Draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
+        t0 = time.perf_counter()
+        n_draws = draws.mass.shape[1]
+        if n_draws:
+            values, errors = integrate_classes(_per_member(draws.params, 2), draws.mass.T,
+                                               self._base)
+        else:
+            values = errors = np.zeros(0)
+        labels = self.classes_.tolist()
+        info: dict[str, Any] = {
             "class_selection_scores": dict(self.class_selection_scores_),
             "class_n_components": dict(self.class_n_components_),
-            "class_frequencies": dict(zip(self.classes_.tolist(), self.class_frequencies_.tolist())),
+            "class_frequencies": dict(zip(labels, self.class_frequencies_.tolist(), strict=True)),
             "fit_time_s": self.fit_time_,
         }
-        draws = np.empty(0)
-        if b > 0:
-            rng = np.random.default_rng([self._seed, 2])
-            counts = np.zeros((b, self._rows.shape[0]), np.float32)
-            counts[:, :n] = rng.multinomial(n, np.full(n, 1.0 / n), size=b)
-            class_params, freqs, not_converged = [], np.zeros((b, n_classes)), 0
-            with progress_bar(self.progress, b * n_classes, "bootstrap") as bar:
-                for c in range(n_classes):
-                    idx = self._class_index[c]
-                    weights = np.zeros((b, self._class_rows[c].shape[0]), np.float32)
-                    weights[:, : idx.size] = counts[:, idx]
-                    freqs[:, c] = weights.sum(axis=1) / n
-                    full = self._class_params[c]
-                    res, _ = self._run_fits(
-                        np.zeros(b, np.int32), weights, weights, self._class_k[c],
-                        _component_bucket(self._class_k[c]), start=full, on_chunk=bar.update,
-                        x=self._class_x[c],
-                    )
-                    # A class drawn (almost) empty keeps its full-data fit; its
-                    # frequency, hence its weight in the MI, is (almost) 0 anyway.
-                    thin = weights.sum(axis=1) < d + 1
-                    params = jax.tree.map(
-                        lambda r, f: np.where(thin.reshape((-1,) + (1,) * (r.ndim - 1)), f[None], r),
-                        res.params, full,
-                    )
-                    not_converged += int(b - res.converged.sum())
-                    class_params.append(_pad_components(params, self._k_pad))
-            stacked = jax.tree.map(lambda *a: np.stack(a, axis=1), *class_params)
-            mi, _ = self._integrate_classes(stacked, freqs)
-            draws = mi * _UNITS[self.units]
-            info["bootstrap_not_converged"] = not_converged
-            if not_converged:
-                warnings.warn(
-                    f"EM did not converge in {not_converged} of {b * n_classes} class refits "
-                    f"(max_iter={self.max_iter}); their MI is still used. Increase max_iter.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
+        info.update(draws.info)
+        kind.check(values, draws, info)
+        factor = UNITS[params["units"]]
+        parameters = None
+        if draws.parameters is not None:
+            lead = draws.parameters[0]["weights"].shape[:2]
+            parameters = {"class_frequencies": draws.mass.T.reshape(lead + (len(labels),))}
+            for label, sites in zip(labels, draws.parameters, strict=True):
+                for name, value in sites.items():
+                    parameters[f"{name}[{label}]"] = value
         elapsed = time.perf_counter() - start
-        info["bootstrap_time_s"] = elapsed
+        if method == "bootstrap":
+            info["bootstrap_time_s"] = elapsed
+            mc_error = self.mc_error_
+        else:
+            info["integration_time_s"] = time.perf_counter() - t0
+            mc_error = float(np.mean(errors)) * factor
         return MIResult(
             point_estimate=self.mi_,
-            draws=np.asarray(draws, np.float64),
-            units=self.units,
+            draws=np.asarray(values, np.float64) * factor,
+            units=params["units"],
             n_components=self.n_components_,
-            method="bootstrap",
-            mc_error=self.mc_error_,
-            n_samples=n,
+            method=method,
+            mc_error=mc_error,
+            n_samples=self.n_samples_,
             info=info,
+            n_chains=draws.n_chains,
+            parameters=parameters,
+            sample_stats=draws.sample_stats,
             wall_time=elapsed,
             quantity="mi",
         )
 
-    def _estimate_posterior(self, method: str) -> MIResult:
-        """Per-class mixture posteriors × Dirichlet class frequencies → MI draws."""
-        import jax
 
-        from bayes_gmm_mi._bayes import (
-            check_and_diagnose,
-            draws_to_params,
-            rng_key,
-            sample_posterior,
-            warn_thin_components,
-        )
+def _per_member(params: Any, lead: int) -> Any:
+    """Class mixtures (C, [S,] K, ...) → members of classes ([S or 1], C, K, ...)."""
+    import jax
 
-        start = time.perf_counter()
-        settings = self._sampler_settings()
-        n_classes, d = len(self.classes_), self._x.shape[1]
-        outs = []
-        for c in range(n_classes):
-            warn_thin_components(self._class_params[c], int(self.class_counts_[c]), d)
-            outs.append(sample_posterior(method, self._class_x[c], self._class_rows[c],
-                                         self._class_params[c],
-                                         settings, rng_key(self._seed, 100 + c)))
-        n_chains = outs[0]["n_chains"]
-        lead = outs[0]["parameters"]["weights"].shape[:2]
-        total = lead[0] * lead[1]
-        stacked = jax.tree.map(
-            lambda *a: np.stack(a, axis=1),
-            *[_pad_components(draws_to_params(o["parameters"]), self._k_pad) for o in outs],
-        )
-        freqs = np.random.default_rng([self._seed, 5]).dirichlet(
-            self.class_counts_ + 1.0, size=total)
-        t0 = time.perf_counter()
-        mi, err = self._integrate_classes(stacked, freqs)
-        info: dict[str, Any] = {
-            "class_n_components": dict(self.class_n_components_),
-            "class_frequencies": dict(zip(self.classes_.tolist(),
-                                          self.class_frequencies_.tolist())),
-            "fit_time_s": self.fit_time_,
-            "sampling_time_s": sum(o["info"]["sampling_time_s"] for o in outs),
-            "integration_time_s": time.perf_counter() - t0,
-        }
-        sample_stats = None
-        if method == "mcmc":
-            stats = [o["sample_stats"] for o in outs]
-            sample_stats = {
-                "diverging": np.any([s["diverging"] for s in stats], axis=0),
-                "tree_depth": np.max([s["tree_depth"] for s in stats], axis=0),
-                "n_steps": np.sum([s["n_steps"] for s in stats], axis=0),
-            }
-        mi = np.asarray(mi, np.float64).reshape(lead)
-        check_and_diagnose(mi, method, sample_stats, n_chains, info)
-        parameters = {"class_frequencies": freqs.reshape(lead + (n_classes,))}
-        for label, out in zip(self.classes_.tolist(), outs):
-            for name, value in out["parameters"].items():
-                parameters[f"{name}[{label}]"] = value
-        factor = _UNITS[self.units]
-        return MIResult(
-            point_estimate=self.mi_,
-            draws=mi.reshape(-1) * factor,
-            units=self.units,
-            n_components=self.n_components_,
-            method=method,
-            mc_error=float(np.mean(err)) * factor,
-            n_samples=self.n_samples_,
-            info=info,
-            n_chains=n_chains,
-            parameters=parameters,
-            sample_stats=sample_stats,
-            wall_time=time.perf_counter() - start,
-            quantity="mi",
-        )
+    if lead == 1:
+        return jax.tree.map(lambda a: np.asarray(a)[None], params)
+    return jax.tree.map(lambda a: np.swapaxes(np.asarray(a), 0, 1), params)

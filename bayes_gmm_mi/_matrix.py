@@ -13,24 +13,19 @@ and statistics of the matrix (e.g. the MIG) get their uncertainty draw by draw.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from bayes_gmm_mi._categorical import _pad_components, encode_labels, integrate_classes
-from bayes_gmm_mi._estimator import (
-    _SEED_MAX,
-    _UNITS,
-    GMMMI,
-    _compact,
-    _component_bucket,
-    _row_bucket,
-    _take,
-)
+from bayes_gmm_mi._categorical import encode_labels
+from bayes_gmm_mi._pipeline import settings as _settings
+from bayes_gmm_mi._pipeline.mixtures import row_bucket
+from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
+from bayes_gmm_mi._pipeline.settings import UNITS, FitSettings
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._validation import (
     as_variable,
@@ -41,10 +36,6 @@ from bayes_gmm_mi._validation import (
 )
 
 # JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
-if TYPE_CHECKING:  # pragma: no cover
-    import jax
-
-    from bayes_gmm_mi._em import GMMParams
 
 __all__ = ["MIMatrix", "mi_matrix"]
 
@@ -179,209 +170,6 @@ def _columns(table: Any, prefix: str, categorical: set, n: int | None,
     return cols
 
 
-# ------------------------------------------------------- batched fitting
-@dataclass
-class _DataSets:
-    """M data sets of equal padded shape: x (M, N_pad, D), global row index (M, N_pad)."""
-
-    x: jax.Array
-    index: np.ndarray     # global row of each padded row, -1 for padding
-    seeds: np.ndarray     # (M,)
-
-    @property
-    def rows(self) -> np.ndarray:
-        return (self.index >= 0).astype(np.float32)
-
-    @property
-    def count(self) -> np.ndarray:
-        return (self.index >= 0).sum(axis=1)
-
-
-def _stack_datasets(blocks: list[np.ndarray], indices: list[np.ndarray],
-                    seeds: list[int]) -> _DataSets:
-    import jax.numpy as jnp
-
-    n_pad = _row_bucket(max(b.shape[0] for b in blocks))
-    d = blocks[0].shape[1]
-    x = np.zeros((len(blocks), n_pad, d), np.float32)
-    index = np.full((len(blocks), n_pad), -1)
-    for m, (b, idx) in enumerate(zip(blocks, indices)):
-        x[m, : b.shape[0]] = b
-        index[m, : b.shape[0]] = idx
-    return _DataSets(jnp.asarray(x), index, np.asarray(seeds))
-
-
-def _run(est: GMMMI, ds: _DataSets, members: np.ndarray, seeds: np.ndarray, train, score,
-         k_active: int, k_pad: int, starts: GMMParams | None, bar) -> tuple[Any, np.ndarray]:
-    """Run the per-member kernel over ``members`` (data-set ids) in capacity chunks.
-
-    ``train``/``score`` are callables mapping a slice of member positions to
-    weight arrays (built per chunk to bound memory).
-    """
-    import jax
-
-    from bayes_gmm_mi import _em
-    from bayes_gmm_mi._batching import chunks, pad_to_capacity
-    from bayes_gmm_mi._em import GMMParams
-
-    d = ds.x.shape[2]
-    warm = starts is not None
-    fits, scores = [], []
-    for lo, hi in chunks(len(members)):
-        sl = slice(lo, hi)
-        if starts is None:
-            start = jax.tree.map(
-                lambda a: np.broadcast_to(a, (hi - lo,) + a.shape),
-                GMMParams(np.zeros(k_pad, np.float32), np.zeros((k_pad, d), np.float32),
-                          np.broadcast_to(np.eye(d, dtype=np.float32), (k_pad, d, d))))
-        else:
-            start = _take(starts, sl)
-        batch = pad_to_capacity((seeds[sl], members[sl], train(sl), score(sl), start))
-        res, sc = _em.fit_batch_each(
-            batch[0], ds.x[batch[1]], batch[2], batch[3], hi - lo, k_active, batch[4], warm,
-            k_pad=k_pad, init=est.init, reg_covar=est.reg_covar, tol=est.tol,
-            max_iter=est.max_iter,
-        )
-        res, sc = jax.device_get((res, sc))
-        fits.append(_take(res, slice(0, hi - lo)))
-        scores.append(sc[: hi - lo])
-        bar.update(hi - lo)
-    cat = jax.tree.map(lambda *a: np.concatenate(a), *fits)
-    return cat, np.concatenate(scores)
-
-
-def _fit_datasets(est: GMMMI, ds: _DataSets, bar) -> tuple[GMMParams, np.ndarray, dict]:
-    """Choose K for every data set at once, then fit each to all its rows.
-
-    Returns the fits padded to one component bucket (M, K_pad, ...), the chosen
-    K per data set, and per-data-set selection scores.
-    """
-    import jax
-
-    m_total, n_pad, d = ds.x.shape
-    rows = ds.rows
-    counts = ds.count
-    n_init, n_folds = est.n_init, est.n_folds
-    init_seeds = np.stack([
-        np.random.default_rng([int(s), 1]).integers(0, _SEED_MAX, n_init) for s in ds.seeds
-    ]).astype(np.int32)                                     # (M, n_init)
-    if est.n_components != "auto":
-        chosen = np.full(m_total, int(est.n_components))
-        scores: dict[int, dict[int, float]] = {m: {} for m in range(m_total)}
-    else:
-        val = np.zeros((m_total, n_folds, n_pad), np.float32)
-        for m in range(m_total):
-            real = np.flatnonzero(rows[m] > 0)
-            perm = np.random.default_rng([int(ds.seeds[m]), 0]).permutation(real)
-            fold = np.full(n_pad, -1)
-            fold[perm] = np.arange(real.size) % n_folds
-            for f in range(n_folds):
-                val[m, f] = fold == f
-        train = rows[:, None, :] - val
-        n_train = counts - val.sum(axis=2).max(axis=1)
-        k_limit = np.minimum(est.max_components, n_train.astype(int) // (d + 1))
-        if np.any(k_limit < 1):
-            raise ValueError(
-                f"too few rows to fit even one component in {int(np.sum(k_limit < 1))} of the "
-                f"data sets (smallest has {int(counts.min())} rows). Pass more data."
-            )
-        best_k = np.zeros(m_total, int)
-        best = np.full(m_total, -np.inf)
-        stall = np.zeros(m_total, int)
-        alive = np.ones(m_total, bool)
-        scores = {m: {} for m in range(m_total)}
-        k = 0
-        while alive.any():
-            k += 1
-            act = np.flatnonzero(alive & (k <= k_limit))
-            alive &= k <= k_limit
-            if act.size == 0:
-                break
-            # Members: data set × initialisation × fold.
-            mem = np.repeat(act, n_init * n_folds)
-            ini = np.tile(np.repeat(np.arange(n_init), n_folds), act.size)
-            fol = np.tile(np.arange(n_folds), act.size * n_init)
-            seeds = init_seeds[mem, ini]
-            _, held = _run(
-                est, ds, mem, seeds,
-                lambda sl: train[mem[sl], fol[sl]], lambda sl: val[mem[sl], fol[sl]],
-                k, _component_bucket(k), None, bar,
-            )
-            per = held.reshape(act.size, n_init, n_folds).mean(axis=2).max(axis=1)
-            for m, score in zip(act, per):
-                scores[m][k] = float(score)
-                if score > best[m] + est.threshold:
-                    best[m], best_k[m], stall[m] = score, k, 0
-                else:
-                    stall[m] += 1
-                    if stall[m] >= est.patience:
-                        alive[m] = False
-        chosen = best_k
-    k_pad = max(_component_bucket(int(k)) for k in chosen)
-    final = [None] * m_total
-    for k in np.unique(chosen):
-        group = np.flatnonzero(chosen == k)
-        mem = np.repeat(group, n_init)
-        ini = np.tile(np.arange(n_init), group.size)
-        res, _ = _run(est, ds, mem, init_seeds[mem, ini], lambda sl: rows[mem[sl]],
-                      lambda sl: rows[mem[sl]], int(k), _component_bucket(int(k)), None, bar)
-        ll = res.log_lik.reshape(group.size, n_init)
-        best_init = ll.argmax(axis=1)
-        for g, m in enumerate(group):
-            final[m] = _pad_components(_take(res.params, g * n_init + best_init[g]), k_pad)
-    params = jax.tree.map(lambda *a: np.stack(a), *final)
-    return params, chosen, scores
-
-
-def _bootstrap_datasets(est: GMMMI, ds: _DataSets, params: GMMParams, chosen: np.ndarray,
-                        counts: np.ndarray, bar) -> GMMParams:
-    """Refit every data set on every replicate's counts (warm start): (M, B, K_pad, ...)."""
-    import jax
-
-    m_total = ds.x.shape[0]
-    b = counts.shape[0]
-    k_pad = params.weights.shape[1]
-    mem = np.repeat(np.arange(m_total), b)
-    rep = np.tile(np.arange(b), m_total)
-    index = ds.index
-
-    def weights(sl):
-        idx = index[mem[sl]]                                 # (c, N_pad)
-        w = counts[rep[sl][:, None], np.maximum(idx, 0)]
-        return np.where(idx >= 0, w, 0.0).astype(np.float32)
-
-    starts = jax.tree.map(lambda a: a[mem], params)
-    res, _ = _run(est, ds, mem, np.zeros(mem.size, np.int32), weights, weights,
-                  1, k_pad, starts, bar)
-    out = jax.tree.map(lambda a: a.reshape((m_total, b) + a.shape[1:]), res.params)
-    # A data set drawn (almost) empty (a rare class) keeps its full-data fit;
-    # its class frequency, hence its weight in the MI, is (almost) 0 anyway.
-    totals = np.stack([counts[:, index[m][index[m] >= 0]].sum(axis=1) for m in range(m_total)])
-    thin = totals < ds.x.shape[2] + 1                                   # (M, B)
-    return jax.tree.map(
-        lambda r, f: np.where(thin.reshape(thin.shape + (1,) * (r.ndim - 2)), f[:, None], r),
-        out, params)
-
-
-# ----------------------------------------------------------- integration
-def _integrate_pairs(params: GMMParams, z, u) -> tuple[np.ndarray, np.ndarray]:
-    """MI (nats) and MC error of 2-D mixtures with a flat leading batch axis."""
-    import jax
-
-    from bayes_gmm_mi import _mi
-    from bayes_gmm_mi._batching import chunks, pad_to_capacity
-
-    params = _compact(jax.tree.map(np.asarray, params))
-    terms = _mi.mi_terms(1, 2)
-    mis, errs = [], []
-    for lo, hi in chunks(params.weights.shape[0]):
-        batch = pad_to_capacity(_take(params, slice(lo, hi)))
-        mi, err = _mi.functional_monte_carlo_batch(batch, hi - lo, z, u, terms)
-        mis.append(np.asarray(mi)[: hi - lo])
-        errs.append(np.asarray(err)[: hi - lo])
-    return np.concatenate(mis), np.concatenate(errs)
-
-
 def _discrete_mi(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Plug-in MI (nats) of two code vectors for each row of ``weights`` (B, n)."""
     na, nb = a.max() + 1, b.max() + 1
@@ -469,15 +257,15 @@ def mi_matrix(
     """
     import xarray as xr
 
-    est = GMMMI(n_bootstrap=n_bootstrap, random_state=random_state, units=units,
-                progress=progress, **_check_options(options))
-    est._check_params()
-    if est.integration != "mc" or est.method != "bootstrap":
-        raise ValueError("mi_matrix integrates by Monte Carlo and uses the bootstrap only.")
+    params = _full(_check_options(options))
+    params.update(n_bootstrap=n_bootstrap, random_state=random_state, units=units,
+                  progress=progress)
+    _settings.validate(params)
+    transform = params["transform"]
     categorical = set(categorical)
-    cols_a = _columns(a, "a", categorical, None, est.transform)
+    cols_a = _columns(a, "a", categorical, None, transform)
     n = len(cols_a[0].values)
-    cols_b = cols_a if b is None else _columns(b, "b", categorical, n, est.transform)
+    cols_b = cols_a if b is None else _columns(b, "b", categorical, n, transform)
     symmetric = b is None
     if symmetric and len(cols_a) < 2:
         raise ValueError("a latent–latent matrix needs at least two columns in a.")
@@ -490,24 +278,25 @@ def mi_matrix(
              if not symmetric or i < j]
     seed = seed_from(random_state)
     start = time.perf_counter()
-    b_reps = est.n_bootstrap
+    b_reps = n_bootstrap
     batch_size = len(pairs) if pair_batch is None else check_int(pair_batch, "pair_batch", 1)
     _check_memory(pairs[:batch_size], n, b_reps, memory_limit)
 
-    rng = np.random.default_rng([seed, 2])
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b_reps).astype(np.float32) \
-        if b_reps else np.zeros((0, n), np.float32)
+    from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
+
+    counts = bootstrap_counts(seed, n, b_reps)
     point = np.full((len(cols_a), len(cols_b)), np.nan)
     error = np.full_like(point, np.nan)
     ncomp = np.zeros(point.shape, int)
     draws = np.full(point.shape + (b_reps,), np.nan)
 
-    factor = _UNITS[units]
+    factor = UNITS[units]
     batches = [pairs[lo:lo + batch_size] for lo in range(0, len(pairs), batch_size)]
-    total_fits = _estimate_fits(est, pairs, cols_a, cols_b, b_reps)
-    jobs = [(est, batch, cols_a, cols_b, seed, counts, factor) for batch in batches]
+    settings = MatrixSettings(_settings.fit_settings(params), params["mc_samples"])
+    total = _count_data_sets(pairs, cols_a, cols_b)
+    jobs = [(settings, batch, cols_a, cols_b, seed, counts, factor) for batch in batches]
     if client is None:
-        with progress_bar(progress, total_fits, "mi_matrix fits") as bar:
+        with progress_bar(progress, total, "mi_matrix data sets") as bar:
             results = [matrix_batch(*job, bar=bar) for job in jobs]
     else:
         from bayes_gmm_mi._distributed import run_batches
@@ -535,11 +324,19 @@ def mi_matrix(
     )
 
 
+class MatrixSettings(NamedTuple):
+    """What every batch of pairs needs besides the data: EM/selection settings and
+    the Monte Carlo budget (one object, sent once to a cluster)."""
+
+    fit: FitSettings
+    mc_samples: int
+
+
 def _pair_seed(seed: int, pair: tuple[int, int]) -> int:
-    return int(np.random.default_rng([seed, 20, pair[0], pair[1]]).integers(_SEED_MAX))
+    return int(child_seeds(seed, Stream.PAIRS, 1, *pair)[0])
 
 
-def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column],
+def matrix_batch(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a: list[_Column],
                  cols_b: list[_Column], seed: int, counts: np.ndarray, factor: float,
                  bar: Any = None) -> list[tuple]:
     """MI of one batch of pairs: the unit of work (local, or one task on a worker).
@@ -552,8 +349,6 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
     -------
     list of (i, j, point estimate, MC error, n_components, draws)
     """
-    import jax
-
     if bar is None:
         from bayes_gmm_mi._progress import _Silent
 
@@ -562,32 +357,16 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
     b_reps = counts.shape[0]
     out: list[tuple] = []
 
-    def put(i, j, value, err, k, reps):
+    def put(i: int, j: int, value: float, err: float, k: int, reps: np.ndarray) -> None:
         out.append((i, j, float(value), float(err), int(k), np.asarray(reps, np.float64)))
 
     cont = [p for p in pairs if not cols_a[p[0]].categorical and not cols_b[p[1]].categorical]
     mixed = [p for p in pairs if cols_a[p[0]].categorical != cols_b[p[1]].categorical]
     both = [p for p in pairs if cols_a[p[0]].categorical and cols_b[p[1]].categorical]
     if cont:
-        blocks = [standardise(np.column_stack([cols_a[i].values, cols_b[j].values]))[0]
-                  for i, j in cont]
-        ds = _stack_datasets(blocks, [np.arange(n)] * len(cont),
-                             [_pair_seed(seed, p) for p in cont])
-        params, chosen, _ = _fit_datasets(est, ds, bar)
-        z, u = _base_samples(seed, est.mc_samples, 2)
-        everything = jax.tree.map(lambda f: f[:, None], params)     # (M, 1, ...)
-        if b_reps:
-            boot = _bootstrap_datasets(est, ds, params, chosen, counts, bar)
-            everything = jax.tree.map(
-                lambda f, r: np.concatenate([f[:, None], r], axis=1), params, boot)
-        flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), everything)
-        mi, err = _integrate_pairs(flat, z, u)
-        mi = mi.reshape(len(cont), b_reps + 1) * factor
-        err = err.reshape(len(cont), b_reps + 1) * factor
-        for m, (i, j) in enumerate(cont):
-            put(i, j, mi[m, 0], err[m, 0], np.sum(params.weights[m] > 0), mi[m, 1:])
+        _continuous_pairs(settings, cont, cols_a, cols_b, n, seed, counts, factor, put, bar)
     if mixed:
-        _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar)
+        _mixed_pairs(settings, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar)
     for i, j in both:
         ca, cb = cols_a[i], cols_b[j]
         value = _discrete_mi(ca.values, cb.values, np.ones((1, n)))[0] * factor
@@ -596,11 +375,40 @@ def matrix_batch(est: GMMMI, pairs: list[tuple[int, int]], cols_a: list[_Column]
     return out
 
 
-def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
+def _continuous_pairs(settings: MatrixSettings, cont: list[tuple[int, int]],
+                      cols_a: list[_Column], cols_b: list[_Column], n: int, seed: int,
+                      counts: np.ndarray, factor: float, put: Any, bar: Any) -> None:
+    """Continuous × continuous pairs: one data set per pair, through the pipeline."""
+    from bayes_gmm_mi import _mi
+    from bayes_gmm_mi._pipeline import engine, prepare
+    from bayes_gmm_mi._pipeline.integrate import base_samples, integrate
+    from bayes_gmm_mi._pipeline.uncertainty import BOOTSTRAP, Request
+
+    blocks = [standardise(np.column_stack([cols_a[i].values, cols_b[j].values]))[0]
+              for i, j in cont]
+    data = prepare.stack(blocks, [np.arange(n)] * len(cont), [_pair_seed(seed, p) for p in cont],
+                         [f"pair ({cols_a[i].name}, {cols_b[j].name})" for i, j in cont])
+    fitted, _, _ = engine.fit_data_sets(data, settings.fit, n_samples=n, seed=seed)
+    bar.update(len(cont))
+    terms = _mi.mi_terms(1, 2)
+    base = base_samples(seed, settings.mc_samples, 2)
+    value, error = integrate(fitted.fits, terms, base)
+    draws = BOOTSTRAP.draw(fitted, Request(counts=counts))
+    reps, _ = engine.integrate_draws(draws, fitted, terms, base, value, error)
+    active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
+    for m, (i, j) in enumerate(cont):
+        put(i, j, value[m] * factor, error[m] * factor, active[m], reps[m] * factor)
+
+
+def _mixed_pairs(settings: MatrixSettings, mixed: list[tuple[int, int]], cols_a: list[_Column],
+                 cols_b: list[_Column], n: int, seed: int, counts: np.ndarray, factor: float,
+                 put: Any, bar: Any) -> None:
     """Categorical × continuous pairs: one data set per (pair, class), batched."""
     import jax
 
-    from bayes_gmm_mi import _mi
+    from bayes_gmm_mi._pipeline import engine, prepare
+    from bayes_gmm_mi._pipeline.integrate import class_base_samples, integrate_classes
+    from bayes_gmm_mi._pipeline.uncertainty import BOOTSTRAP, Request
 
     b_reps = counts.shape[0]
     # Group by the categorical column (same classes → same stacking).
@@ -611,57 +419,43 @@ def _mixed_pairs(est, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar):
                            cat.name), []).append((i, j, cat, con))
     for members in groups.values():
         cat = members[0][2]
-        n_classes = len(cat.classes)
-        index = [np.flatnonzero(cat.values == c) for c in range(n_classes)]
-        small = [(cat.classes[c], idx.size) for c, idx in enumerate(index)
-                 if idx.size < max(2 * est.n_folds, 10)]
-        if small:
-            raise ValueError(
-                f"categorical column {cat.name!r}: every class needs at least "
-                f"{max(2 * est.n_folds, 10)} rows; " +
-                ", ".join(f"{lab!r} has {cnt}" for lab, cnt in small) + ".")
-        blocks, indices, seeds = [], [], []
+        classes = np.asarray(cat.classes)
+        n_classes = len(classes)
+        index = prepare.class_indices(cat.values, n_classes)
+        sizes = np.array([idx.size for idx in index])
+        need = prepare.min_class_rows(settings.fit.n_folds, 1, settings.fit.n_components)
+        prepare.check_class_sizes(sizes, classes, need, f"categorical column {cat.name!r}")
+        blocks, indices, seeds, labels = [], [], [], []
         for i, j, _, con in members:
             scaled = standardise(con.values[:, None])[0]
+            class_seeds = child_seeds(_pair_seed(seed, (i, j)), Stream.CLASSES, n_classes)
             for c in range(n_classes):
                 blocks.append(scaled[index[c]])
                 indices.append(index[c])
-                seeds.append(int(np.random.default_rng([_pair_seed(seed, (i, j)), c])
-                                 .integers(_SEED_MAX)))
-        ds = _stack_datasets(blocks, indices, seeds)
-        params, chosen, _ = _fit_datasets(est, ds, bar)
-        freqs = np.array([idx.size for idx in index], float) / n
-        everything = jax.tree.map(lambda a: a[:, None], params)      # (M, 1, K, ...)
-        all_freqs = np.tile(freqs, (len(members), 1))[:, None]       # (P, 1, C)
-        if b_reps:
-            boot = _bootstrap_datasets(est, ds, params, chosen, counts, bar)
-            everything = jax.tree.map(lambda f, r: np.concatenate([f, r], axis=1),
-                                      everything, boot)
-            rep_freqs = np.stack([counts[:, idx].sum(axis=1) for idx in index], -1) / n
-            all_freqs = np.concatenate(
-                [all_freqs, np.broadcast_to(rep_freqs, (len(members),) + rep_freqs.shape)], 1)
-        k_pad = everything.weights.shape[-1]
-        # (P * C, B + 1, ...) → (P, B + 1, C, ...) → flat (P * (B + 1), C, ...)
+                seeds.append(class_seeds[c])
+                labels.append(f"pair ({cat.name}, {con.name}) class {classes[c]!r}")
+        data = prepare.stack(blocks, indices, seeds, labels)
+        fitted, _, _ = engine.fit_data_sets(data, settings.fit, n_samples=n, seed=seed,
+                                            partition=True)
+        bar.update(len(blocks))
+        draws = BOOTSTRAP.draw(fitted, Request(counts=counts))
+        p = len(members)
+        # (P·C, [1 + B], K, ...) → members (P·(1 + B), C, K, ...)
+        everything = jax.tree.map(lambda f, r: np.concatenate([f[:, None], r], axis=1),
+                                  fitted.fits, draws.params)
         stacked = jax.tree.map(
-            lambda a: np.swapaxes(a.reshape((len(members), n_classes) + a.shape[1:]), 1, 2)
+            lambda a: np.swapaxes(a.reshape((p, n_classes) + a.shape[1:]), 1, 2)
             .reshape((-1, n_classes) + a.shape[2:]), everything)
-        z, u = _mi.class_base_samples(seed, max(1, math.ceil(est.mc_samples / n_classes)), 1,
-                                      n_classes)
-        mi, err = integrate_classes(stacked, all_freqs.reshape(-1, n_classes), z, u)
-        mi = mi.reshape(len(members), b_reps + 1) * factor
-        err = err.reshape(len(members), b_reps + 1) * factor
-        del k_pad
+        freqs = np.broadcast_to(sizes / n, (p, 1, n_classes))                 # (P, 1, C)
+        rep_freqs = np.swapaxes(draws.mass.reshape(p, n_classes, b_reps), 1, 2)  # (P, B, C)
+        all_freqs = np.concatenate([freqs, rep_freqs], axis=1).reshape(-1, n_classes)
+        base = class_base_samples(seed, settings.mc_samples, 1, n_classes)
+        mi, err = integrate_classes(stacked, all_freqs, base)
+        mi = mi.reshape(p, b_reps + 1) * factor
+        err = err.reshape(p, b_reps + 1) * factor
+        active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1).reshape(p, n_classes)
         for m, (i, j, _, _) in enumerate(members):
-            k = int(np.sum(params.weights[m * n_classes:(m + 1) * n_classes] > 0))
-            put(i, j, mi[m, 0], err[m, 0], k, mi[m, 1:])
-
-
-def _base_samples(seed: int, size: int, d: int):
-    import jax.numpy as jnp
-
-    rng = np.random.default_rng([seed, 3])
-    return (jnp.asarray(rng.standard_normal((size, d), dtype=np.float32)),
-            jnp.asarray(rng.random(size, dtype=np.float32)))
+            put(i, j, mi[m, 0], err[m, 0], active[m].sum(), mi[m, 1:])
 
 
 def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> dict:
@@ -681,8 +475,9 @@ def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> di
     return out
 
 
-def _estimate_fits(est, pairs, cols_a, cols_b, b_reps) -> int:
-    per_k = est.n_init * (est.n_folds if est.n_components == "auto" else 0)
+def _count_data_sets(pairs: list[tuple[int, int]], cols_a: list[_Column],
+                     cols_b: list[_Column]) -> int:
+    """Data sets of a matrix: one per continuous pair, one per class of a mixed pair."""
     sets = 0
     for i, j in pairs:
         ca, cb = cols_a[i], cols_b[j]
@@ -690,12 +485,12 @@ def _estimate_fits(est, pairs, cols_a, cols_b, b_reps) -> int:
             sets += len((ca if ca.categorical else cb).classes)
         elif not ca.categorical:
             sets += 1
-    return sets * (3 * per_k + est.n_init + b_reps)
+    return sets
 
 
 def _check_memory(pairs, n, b_reps, limit) -> None:
     """Estimate the largest working arrays and refuse requests beyond ``limit`` bytes."""
-    n_pad = _row_bucket(n)
+    n_pad = row_bucket(n)
     sets = len(pairs)
     data = sets * n_pad * 2 * 4                       # stacked pair data (float32)
     boot = b_reps * n * 4 * 2                         # counts + one gathered chunk
@@ -710,10 +505,21 @@ def _check_memory(pairs, n, b_reps, limit) -> None:
         )
 
 
+#: GMMMI settings that mi_matrix accepts as options (bootstrap and Monte Carlo only).
+MATRIX_OPTIONS = ("n_components", "selection", "max_components", "n_init", "n_folds",
+                  "threshold", "patience", "init", "reg_covar", "tol", "max_iter",
+                  "mc_samples", "transform")
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     from bayes_gmm_mi._validation import check_options
 
-    allowed = {"n_init", "n_folds", "max_components", "threshold", "patience", "reg_covar",
-               "tol", "max_iter", "mc_samples", "init", "n_components", "transform"}
-    check_options(options, allowed, "mi_matrix()")
-    return options
+    check_options(options, MATRIX_OPTIONS, "mi_matrix()")
+    return dict(options)
+
+
+def _full(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` completed with the defaults of :class:`~bayes_gmm_mi.GMMMI`."""
+    from bayes_gmm_mi._estimator import GMMMI
+
+    return {**GMMMI().get_params(), **params}

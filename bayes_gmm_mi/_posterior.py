@@ -91,10 +91,10 @@ def _prepare(
             )
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
-    keep = w > 0
-    if not keep.any():
+    if not np.any(w > 0):
         raise ValueError("sample_weight has no positive entry: there is no data to condition on.")
-    x, w = x[keep], w[keep]
+    # Rows of weight 0 (padding, rows outside a class) stay, masked out by the model:
+    # the compiled programs then depend on the padded shape only, not on the rows.
     sites = params_to_sites(active_components(init_params))
     k = int(sites["weights"].shape[0])
     if sites["means"].shape[1] != x.shape[1]:
@@ -302,9 +302,9 @@ def run_nuts(
     Parameters
     ----------
     x : array-like of shape (N, D)
-        Standardised data (e.g. ``GMMMI._x``, padding rows included).
+        Standardised data (one data set of the pipeline, padding rows included).
     sample_weight : array-like of shape (N,) or None
-        Non-negative row weights; rows of weight 0 are dropped before sampling,
+        Non-negative row weights; rows of weight 0 are masked out of the likelihood,
         other weights scale each row's log-likelihood. ``None`` weighs every row 1.
     init_params : GMMParams
         One EM mixture on the same standardised scale; components of weight 0

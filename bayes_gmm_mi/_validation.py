@@ -21,10 +21,11 @@ __all__ = [
     "gaussianise_ranks",
     "standardise",
     "seed_from",
+    "describe",
 ]
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -47,7 +48,7 @@ def as_variable(value: Any, name: str) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(
             f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
-            f"(first value {_describe(arr.flat[0]) if arr.size else 'none'}). "
+            f"(first value {describe(arr.flat[0]) if arr.size else 'none'}). "
             "Convert it with np.asarray(..., dtype=float) or drop non-numeric rows."
         )
     if arr.ndim == 2 and arr.shape[1] == 1:
@@ -136,7 +137,7 @@ def warn_if_duplicated(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -
 def check_int(value: Any, name: str, minimum: int) -> int:
     """Return ``value`` as int if it is an integer ≥ ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer ≥ {minimum}; got {_describe(value)}.")
+        raise TypeError(f"{name} must be an integer ≥ {minimum}; got {describe(value)}.")
     if value < minimum:
         raise ValueError(f"{name} must be an integer ≥ {minimum}; got {value}.")
     return int(value)
@@ -146,7 +147,7 @@ def check_float(value: Any, name: str, *, low: float, high: float = np.inf,
                 low_open: bool = False) -> float:
     """Return ``value`` as float if it is a real number in the given range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {_describe(value)}.")
+        raise TypeError(f"{name} must be a real number; got {describe(value)}.")
     v = float(value)
     below = v <= low if low_open else v < low
     if not np.isfinite(v) or below or v > high:
@@ -167,7 +168,7 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
         close = close or difflib.get_close_matches(value, names, n=1)
         if close:
             hint = f" Did you mean {close[0]!r}?"
-    raise ValueError(f"{name} must be one of {choices}; got {_describe(value)}.{hint}")
+    raise ValueError(f"{name} must be one of {choices}; got {describe(value)}.{hint}")
 
 
 def check_options(options: dict[str, Any], valid: Iterable[str], where: str) -> None:
@@ -220,5 +221,5 @@ def seed_from(random_state: Any) -> int:
         return int(np.random.SeedSequence(int(random_state)).generate_state(1)[0])
     raise TypeError(
         "random_state must be None, a non-negative int, or a numpy Generator/RandomState; "
-        f"got {_describe(random_state)}."
+        f"got {describe(random_state)}."
     )

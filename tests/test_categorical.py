@@ -81,12 +81,13 @@ def test_stated_mc_error_matches_the_spread_over_monte_carlo_seeds():
     y = rng.choice(5, size=5000, p=p)
     x = rng.normal(y * 1.0, 0.5 + y / 10)
     est = GMMCategoricalMI(n_bootstrap=0, mc_samples=20_000, random_state=0).fit(x, y)
-    size = est._mc_base[0].shape[1]
+    from bayes_gmm_mi._pipeline.integrate import class_base_samples, integrate_classes
+
+    fits = jax.tree.map(lambda a: a[None], est._fitted.fits)
     values, stated = [], []
     for seed in range(24):
-        est._mc_base = est._make_mc_base(100 + seed, 1, size, 5)
-        mi, err = est._integrate_classes(jax.tree.map(lambda a: a[None], est._params),
-                                         est.class_frequencies_[None])
+        base = class_base_samples(100 + seed, 20_000, 1, 5)
+        mi, err = integrate_classes(fits, est.class_frequencies_[None], base)
         values.append(float(mi[0]))
         stated.append(float(err[0]))
     ratio = np.std(values, ddof=1) / np.mean(stated)

@@ -3,6 +3,7 @@
 import math
 import warnings
 
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -222,14 +223,19 @@ def test_non_converged_selection_fits_are_logged(caplog):
 def test_draws_integrated_as_differences_agree_with_full_integrals():
     """Bootstrap replicates: fit value + stratified difference ≈ a full 10^5-point integral."""
     x, y = datasets.GammaExponential().sample(1000, random_state=4)
+    from bayes_gmm_mi._pipeline.engine import integrate_draws
+    from bayes_gmm_mi._pipeline.integrate import integrate
+    from bayes_gmm_mi._pipeline.uncertainty import BOOTSTRAP, Request
+
     est = GMMMI(random_state=2, n_bootstrap=0).fit(x, y)
     rng = np.random.default_rng(0)
-    counts = np.zeros((12, est._rows.shape[0]), np.float32)
-    counts[:, : est.n_samples_] = rng.multinomial(est.n_samples_, np.full(est.n_samples_, 1.0 / est.n_samples_), size=12)
-    res, _ = est._run_fits(np.zeros(12, np.int32), counts, counts, est.n_components_, est._k_pad,
-                           start=est._params)
-    near, near_err = est._integrate_near_fit(res.params)
-    full, full_err = est._integrate(res.params)
+    counts = rng.multinomial(est.n_samples_, np.full(est.n_samples_, 1.0 / est.n_samples_),
+                             size=12).astype(np.float32)
+    draws = BOOTSTRAP.draw(est._fitted, Request(counts=counts))
+    near, near_err = integrate_draws(draws, est._fitted, est._terms, est._base, *est._fit_value)
+    near, near_err = near[0], near_err[0]
+    replicates = jax.tree.map(lambda a: a[0], draws.params)
+    full, full_err = integrate(replicates, est._terms, est._base)
     # Both estimate the same integrals; their errors are at most the sum of the two.
     assert np.all(np.abs(near - full) < 4 * (near_err + full_err))
     assert np.std(near) == pytest.approx(np.std(full), rel=0.25)

@@ -109,7 +109,7 @@ def test_zero_weight_components_are_never_sampled():
 
 def test_compacting_padded_components_changes_no_integral():
     """The estimator integrates only active components; padding must not matter."""
-    from bayes_gmm_mi._estimator import _compact
+    from bayes_gmm_mi._pipeline.mixtures import compact as _compact
 
     padded = GMMParams(np.array([0.0, 0.3, 0.0, 0.5, 0.2, 0.0], np.float32),
                        np.concatenate([np.zeros((1, 2)), MIXTURE.means[:1], np.ones((1, 2)),

@@ -8,8 +8,7 @@ import numpyro.distributions as dist
 import pytest
 from numpyro import handlers
 
-from bayes_gmm_mi import GMMMI, datasets
-from bayes_gmm_mi import _em
+from bayes_gmm_mi import GMMMI, _em, datasets
 from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi.model import (
     GaussianMixture,
@@ -79,9 +78,9 @@ def test_gaussian_mixture_samples_have_the_mixture_moments():
 # ---------------------------------------------------------------- identity
 def test_model_likelihood_equals_em_lower_bound(fitted):
     est = fitted
-    params = active_components(est._params)
+    params = active_components(est._fitted.mixture())
     assert params.weights.shape == (3,)
-    rows = np.asarray(est._x)[est._rows > 0]
+    rows = np.asarray(est._fitted.data.x[0])[est._fitted.data.rows[0] > 0]
     assert rows.shape == (1500, 2)
     total = float(log_likelihood(rows, params_to_sites(params)))
     assert total / rows.shape[0] == pytest.approx(est.lower_bound_, rel=1e-4)
@@ -89,16 +88,17 @@ def test_model_likelihood_equals_em_lower_bound(fitted):
 
 def test_weighted_model_likelihood_equals_em_weighted_mean(fitted):
     est = fitted
-    x_pad = np.asarray(est._x)
-    n = int(est._rows.sum())
+    x_pad = np.asarray(est._fitted.data.x[0])
+    n = int(est._fitted.data.rows[0].sum())
     rng = np.random.default_rng(7)
     counts = np.zeros(x_pad.shape[0], np.float32)
     counts[:n] = rng.multinomial(n, np.full(n, 1.0 / n))
     assert (counts == 0).sum() > x_pad.shape[0] - n  # padding plus rows not drawn
-    params = active_components(est._params)
+    params = active_components(est._fitted.mixture())
     model_total = float(log_likelihood(x_pad, params_to_sites(params), sample_weight=counts))
     # Independent code path: EM's own per-row log-density on the padded params.
-    em_mean = float(_em.weighted_mean_log_likelihood(jnp.asarray(x_pad), jnp.asarray(counts), est._params))
+    em_mean = float(_em.weighted_mean_log_likelihood(jnp.asarray(x_pad), jnp.asarray(counts),
+                                                     est._fitted.mixture()))
     assert model_total / counts.sum() == pytest.approx(em_mean, rel=1e-4)
     # The weights matter: unweighted on the real rows differs.
     plain = float(log_likelihood(x_pad[:n], params_to_sites(params))) / n
@@ -151,7 +151,7 @@ def test_log_density_applies_the_weights(rng):
 
 # ------------------------------------------------------------- conversions
 def test_params_to_sites_round_trip(fitted, rng):
-    params = active_components(fitted._params)
+    params = active_components(fitted._fitted.mixture())
     sites = params_to_sites(params)
     assert set(sites) == {"weights", "means", "scales", "corr_chol"}
     back = sites_to_params(sites)
@@ -159,10 +159,10 @@ def test_params_to_sites_round_trip(fitted, rng):
     np.testing.assert_allclose(back.means, params.means)
     np.testing.assert_allclose(back.weights, params.weights, rtol=1e-6)
     # Correlation factors are valid: lower triangular, unit-norm rows, positive diagonal.
-    l = np.asarray(sites["corr_chol"])
-    np.testing.assert_allclose(np.triu(l, 1), 0.0)
-    np.testing.assert_allclose(np.linalg.norm(l, axis=-1), 1.0, rtol=1e-6)
-    assert np.all(np.diagonal(l, axis1=-2, axis2=-1) > 0)
+    corr = np.asarray(sites["corr_chol"])
+    np.testing.assert_allclose(np.triu(corr, 1), 0.0)
+    np.testing.assert_allclose(np.linalg.norm(corr, axis=-1), 1.0, rtol=1e-6)
+    assert np.all(np.diagonal(corr, axis1=-2, axis2=-1) > 0)
     # And in higher dimension, by hand.
     p3 = _random_mixture(rng, 4, 3)
     s3 = params_to_sites(p3)
@@ -171,8 +171,8 @@ def test_params_to_sites_round_trip(fitted, rng):
 
 
 def test_active_components_drops_padding(fitted):
-    assert np.asarray(fitted._params.weights).shape == (fitted._k_pad,)
-    active = active_components(fitted._params)
+    assert np.asarray(fitted._fitted.mixture().weights).shape == (fitted._fitted.fits.weights.shape[1],)
+    active = active_components(fitted._fitted.mixture())
     assert active.means.shape == (3, 2) and active.covariances.shape == (3, 2, 2)
     assert np.all(active.weights > 0)
     assert float(np.sum(active.weights)) == pytest.approx(1.0, abs=1e-6)
@@ -180,7 +180,7 @@ def test_active_components_drops_padding(fitted):
 
 def test_params_to_sites_rejects_zero_weight(fitted):
     with pytest.raises(ValueError, match="positive.*active_components"):
-        params_to_sites(fitted._params)
+        params_to_sites(fitted._fitted.mixture())
     with pytest.raises(ValueError, match="no component"):
         active_components(GMMParams(np.zeros(2), np.zeros((2, 2)), np.tile(np.eye(2), (2, 1, 1))))
 

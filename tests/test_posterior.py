@@ -13,6 +13,19 @@ from bayes_gmm_mi._posterior import mi_of_draws, run_nuts, run_svi
 
 TRUE_MI = -0.5 * math.log(1.0 - 0.36)
 
+def _state(est):
+    """(padded standardised data, row weights, EM fit) of a fitted GMMMI."""
+    fitted = est._fitted
+    return fitted.data.x[0], fitted.data.rows[0], fitted.mixture()
+
+
+def _integrator(est):
+    """Batch of mixtures → (MI, Monte Carlo error) with the estimator's base samples."""
+    from bayes_gmm_mi._pipeline.integrate import integrate
+
+    return lambda params: integrate(params, est._terms, est._base)
+
+
 
 @pytest.fixture(scope="module")
 def gaussian_fit():
@@ -43,7 +56,7 @@ def _check_draws(draws, chains, samples, k, d):
 def test_run_nuts_rejects_bad_counts(gaussian_fit, kwargs, name, value):
     est = gaussian_fit
     with pytest.raises(ValueError, match=name) as info:
-        run_nuts(est._x, est._rows, est._params, rng_key=jax.random.PRNGKey(0), **kwargs)
+        run_nuts(*_state(est), rng_key=jax.random.PRNGKey(0), **kwargs)
     assert value in str(info.value)
 
 
@@ -58,14 +71,15 @@ def test_run_nuts_rejects_bad_counts(gaussian_fit, kwargs, name, value):
 def test_run_svi_rejects_bad_arguments(gaussian_fit, kwargs, name, value):
     est = gaussian_fit
     with pytest.raises(ValueError, match=name) as info:
-        run_svi(est._x, est._rows, est._params, rng_key=jax.random.PRNGKey(0), **kwargs)
+        run_svi(*_state(est), rng_key=jax.random.PRNGKey(0), **kwargs)
     assert value in str(info.value)
 
 
 def test_rejects_all_zero_weights(gaussian_fit):
     est = gaussian_fit
     with pytest.raises(ValueError, match="no positive"):
-        run_svi(est._x, np.zeros_like(est._rows), est._params, num_steps=5, num_samples=5,
+        x_pad, rows, fit = _state(est)
+        run_svi(x_pad, np.zeros_like(rows), fit, num_steps=5, num_samples=5,
                 rng_key=jax.random.PRNGKey(0))
 
 
@@ -100,7 +114,7 @@ def test_mi_of_draws_shape_batches_and_tuple_results():
 @pytest.mark.slow  # ~4 s: compiling the SVI program dominates
 def test_svi_shapes_and_loss(gaussian_fit):
     est = gaussian_fit
-    draws = run_svi(est._x, est._rows, est._params, num_steps=50, num_samples=20,
+    draws = run_svi(*_state(est), num_steps=50, num_samples=20,
                     rng_key=jax.random.PRNGKey(0))
     _check_draws(draws, 1, 20, 1, 2)
     assert draws["loss"].shape == (50,)
@@ -120,14 +134,14 @@ def test_svi_divergence_raises_floating_point_error(gaussian_fit, monkeypatch):
 
     monkeypatch.setattr(post, "_svi_program", nan_program)
     with pytest.raises(FloatingPointError, match="learning_rate"):
-        run_svi(est._x, est._rows, est._params, num_steps=5, num_samples=5,
+        run_svi(*_state(est), num_steps=5, num_samples=5,
                 rng_key=jax.random.PRNGKey(0))
 
 
 @pytest.mark.slow
 def test_svi_loss_decreases(gaussian_fit):
     est = gaussian_fit
-    draws = run_svi(est._x, est._rows, est._params, num_steps=300, num_samples=5,
+    draws = run_svi(*_state(est), num_steps=300, num_samples=5,
                     rng_key=jax.random.PRNGKey(0), learning_rate=0.05)
     # The guide starts at scale 0.1, far wider than this posterior: the ELBO improves.
     assert draws["loss"][-50:].mean() < draws["loss"][:50].mean()
@@ -139,27 +153,27 @@ def test_second_call_reuses_compiled_programs(gaussian_fit):
 
     est = gaussian_fit
     kw = dict(rng_key=jax.random.PRNGKey(3))
-    run_svi(est._x, est._rows, est._params, num_steps=7, num_samples=3, **kw)
-    run_nuts(est._x, est._rows, est._params, num_warmup=3, num_samples=2, num_chains=2, **kw)
+    run_svi(*_state(est), num_steps=7, num_samples=3, **kw)
+    run_nuts(*_state(est), num_warmup=3, num_samples=2, num_chains=2, **kw)
     before = dict(post.TRACE_COUNTS)
     # Same shapes and settings, other key, learning rate, jitter and chain count.
     other = jax.random.PRNGKey(4)
-    svi = run_svi(est._x, est._rows, est._params, num_steps=7, num_samples=3, rng_key=other,
+    svi = run_svi(*_state(est), num_steps=7, num_samples=3, rng_key=other,
                   learning_rate=0.02)
-    nuts = run_nuts(est._x, est._rows, est._params, num_warmup=3, num_samples=2, num_chains=3,
+    nuts = run_nuts(*_state(est), num_warmup=3, num_samples=2, num_chains=3,
                     rng_key=other, jitter=0.05)
     assert post.TRACE_COUNTS == before
     assert svi["loss"].shape == (7,)
     _check_draws(nuts, 3, 2, 1, 2)
     # A new setting compiles a new program.
-    run_svi(est._x, est._rows, est._params, num_steps=8, num_samples=3, **kw)
+    run_svi(*_state(est), num_steps=8, num_samples=3, **kw)
     assert post.TRACE_COUNTS["svi"] == before["svi"] + 1
 
 
 @pytest.mark.slow
 def test_nuts_posterior_mi_covers_truth(gaussian_fit):
     est = gaussian_fit
-    draws = run_nuts(est._x, est._rows, est._params, num_warmup=200, num_samples=200,
+    draws = run_nuts(*_state(est), num_warmup=200, num_samples=200,
                      num_chains=4, rng_key=jax.random.PRNGKey(0))
     _check_draws(draws, 4, 200, 1, 2)
     for stat in ("diverging", "num_steps", "tree_depth"):
@@ -167,7 +181,7 @@ def test_nuts_posterior_mi_covers_truth(gaussian_fit):
     assert draws["diverging"].dtype == bool
     assert not draws["diverging"].any()
 
-    mi = mi_of_draws(draws, est._integrate)
+    mi = mi_of_draws(draws, _integrator(est))
     assert mi.shape == (4, 200)
     assert abs(mi.mean() - TRUE_MI) < 0.03
     lo, hi = np.quantile(mi, [0.025, 0.975])
@@ -178,9 +192,9 @@ def test_nuts_posterior_mi_covers_truth(gaussian_fit):
 @pytest.mark.slow
 def test_svi_posterior_mi_covers_truth(gaussian_fit):
     est = gaussian_fit
-    draws = run_svi(est._x, est._rows, est._params, num_steps=1000, num_samples=1000,
+    draws = run_svi(*_state(est), num_steps=1000, num_samples=1000,
                     rng_key=jax.random.PRNGKey(1))
-    mi = mi_of_draws(draws, est._integrate)
+    mi = mi_of_draws(draws, _integrator(est))
     assert mi.shape == (1, 1000)
     assert abs(mi.mean() - TRUE_MI) < 0.03
     lo, hi = np.quantile(mi, [0.025, 0.975])

@@ -1,0 +1,76 @@
+"""The pipeline, composed: prepare → select → fit → uncertainty → integrate.
+
+::
+
+    arrays ──prepare──► DataSets (M data sets) ──select──► K per data set
+        ──fit──► Fitted (EM fit per data set) ──uncertainty──► Draws (M, S)
+        ──integrate──► values (M,) and (M, S) ──► MIResult / MIMatrix
+
+Every public entry point (the one-call functions, :class:`~bayes_gmm_mi.GMMMI`,
+:class:`~bayes_gmm_mi.GMMCategoricalMI`, :func:`~bayes_gmm_mi.mi_matrix` and
+its Dask path) builds a :class:`~.prepare.DataSets` and calls these functions;
+what differs between them is only how the data sets are cut (one joint table;
+one per class; one per pair and class) and which integral combines the fits.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bayes_gmm_mi._pipeline.fit import fit_final, init_seeds, warn_on_fits
+from bayes_gmm_mi._pipeline.integrate import BaseSamples, integrate, integrate_near_fit
+from bayes_gmm_mi._pipeline.prepare import DataSets
+from bayes_gmm_mi._pipeline.select import Selection, select_components
+from bayes_gmm_mi._pipeline.settings import FitSettings
+from bayes_gmm_mi._pipeline.uncertainty import Draws, Fitted
+from bayes_gmm_mi._progress import progress_bar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bayes_gmm_mi._em import EMResult
+    from bayes_gmm_mi._mi import Terms
+
+__all__ = ["fit_data_sets", "integrate_draws"]
+
+
+def fit_data_sets(data: DataSets, settings: FitSettings, *, n_samples: int, seed: int,
+                  partition: bool = False, progress: bool = False,
+                  ) -> tuple[Fitted, Selection, EMResult]:
+    """Select K and fit every data set to all its rows (warning about poor fits).
+
+    Returns the :class:`~.uncertainty.Fitted` state (what the uncertainty
+    methods start from), the selection, and the final EM results (with
+    convergence information) of every data set.
+    """
+    seeds = init_seeds(data, settings.n_init)
+    with progress_bar(progress, None, "selecting components and fitting") as bar:
+        selection = select_components(data, settings, seeds, bar.update)
+        final = selection.fits
+        if final is None:
+            final = fit_final(data, selection.k, settings, seeds, bar.update)
+    warn_on_fits(final, selection.k, data, settings)
+    fits = final.params
+    fitted = Fitted(data, type(fits)(*(np.asarray(a) for a in fits)), n_samples, seed, settings,
+                    partition)
+    return fitted, selection, final
+
+
+def integrate_draws(draws: Draws, fitted: Fitted, terms: Terms, base: BaseSamples,
+                    values: np.ndarray, errors: np.ndarray, *, offset: float = 0.0,
+                    quadrature: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The functional of every draw (M, S), in nats.
+
+    Monte Carlo: near each data set's fit (``values``/``errors``, offset
+    included, are the fits' full integrals); quadrature: each draw in full.
+    """
+    import jax
+
+    m_total, s = draws.params.weights.shape[:2]
+    if s == 0:
+        return np.zeros((m_total, 0)), np.zeros((m_total, 0))
+    if quadrature:
+        flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), draws.params)
+        full, err = integrate(flat, terms, base, quadrature=True)
+        return full.reshape(m_total, s) + offset, err.reshape(m_total, s)
+    return integrate_near_fit(draws.params, fitted.fits, values, errors, terms, base)
