@@ -37,7 +37,7 @@ endif
 
 PY_VERSION_CMD := import sys; print("%d.%d" % sys.version_info[:2])
 
-.PHONY: venv demo test test-fast bench bench-posterior bench-nuts bench-categorical bench-matrix bench-dask clean python-check
+.PHONY: venv demo test test-fast lint types bench bench-posterior bench-nuts bench-categorical bench-matrix bench-dask clean python-check
 
 # Rebuild the venv when PYTHON= names another version than the one it was made with.
 ifeq ($(PYTHON_GIVEN),1)
@@ -79,6 +79,14 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# Static checks (configuration in pyproject.toml). bench/ is not linted yet.
+# TODO(issue 13): run lint and types before pytest in `test` once the package is clean.
+lint: $(STAMP)
+	$(BIN)/ruff check bayes_gmm_mi tests
+
+types: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

@@ -34,7 +34,9 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else DEFAULT_CACHE_DIR.expanduser()
 
 
-def configure_compilation_cache(enabled: bool, path: str | os.PathLike | None = None) -> Path | None:
+def configure_compilation_cache(
+    enabled: bool, path: str | os.PathLike | None = None
+) -> Path | None:
     """Switch JAX's persistent compilation cache on or off for this process.
 
     Parameters

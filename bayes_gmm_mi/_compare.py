@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bayes_gmm_mi._result import MIResult
 
@@ -15,7 +16,9 @@ _COLUMNS = [
 ]
 
 
-def _named(results: Mapping[str, MIResult] | Iterable[MIResult]) -> list[tuple[str, MIResult]]:
+def _named(
+    results: Mapping[str, MIResult] | Iterable[MIResult] | MIResult,
+) -> list[tuple[str, MIResult]]:
     if isinstance(results, MIResult):
         results = [results]
     items = list(results.items()) if isinstance(results, Mapping) else [
@@ -23,7 +26,8 @@ def _named(results: Mapping[str, MIResult] | Iterable[MIResult]) -> list[tuple[s
     ]
     if not items:
         raise ValueError("compare() needs at least one MIResult; got none.")
-    named, seen = [], {}
+    named: list[tuple[str, MIResult]] = []
+    seen: dict[str, int] = {}
     for name, res in items:
         if not isinstance(res, MIResult):
             raise TypeError(
@@ -106,7 +110,7 @@ def compare(
         else:
             low = high = math.nan
         mcmc = res.method == "mcmc"
-        row = {
+        row: dict[str, Any] = {
             "method": res.method,
             "mean": res.mean,
             "sd": res.std,

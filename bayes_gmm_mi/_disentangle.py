@@ -98,15 +98,15 @@ def mig(matrix: MIMatrix, *, n_bins: int = 20, prob: float = 0.95) -> Any:
         else:
             norm_point.append(math.log(n_bins) * unit)
             norm_draws.append(np.full(b, math.log(n_bins) * unit))
-    norm_point = np.asarray(norm_point)
-    norm_draws = np.asarray(norm_draws).reshape(len(factors), b)
+    norm_point_arr = np.asarray(norm_point)
+    norm_draws_arr = np.asarray(norm_draws).reshape(len(factors), b)
 
     def gaps(values: np.ndarray) -> np.ndarray:   # (latents, factors, ...) → (factors, ...)
         top2 = -np.sort(-values, axis=0)[:2]
         return top2[0] - top2[1]
 
-    g_point = gaps(point) / norm_point
-    g_draws = gaps(draws) / norm_draws if b else np.empty((len(factors), 0))
+    g_point = gaps(point) / norm_point_arr
+    g_draws = gaps(draws) / norm_draws_arr if b else np.empty((len(factors), 0))
     order = np.argsort(-point, axis=0)
     names = factors + ["mean"]
     est = np.append(g_point, g_point.mean())
@@ -115,7 +115,7 @@ def mig(matrix: MIMatrix, *, n_bins: int = 20, prob: float = 0.95) -> Any:
     extra = {
         "top_latent": [latents[order[0, k]] for k in range(len(factors))] + [None],
         "second_latent": [latents[order[1, k]] for k in range(len(factors))] + [None],
-        "normaliser": list(norm_point) + [np.nan],
+        "normaliser": list(norm_point_arr) + [np.nan],
     }
     return _summary(names, est, reps, prob, extra)
 

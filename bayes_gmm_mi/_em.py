@@ -21,10 +21,11 @@ counted, so that callers can warn; no step can produce a linear-algebra error.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.scipy.special import logsumexp
 
@@ -61,11 +62,14 @@ class GMMParams(NamedTuple):
         Mixing weights; 0 for padded or dropped components.
     means : Array of shape (K, D)
     covariances : Array of shape (K, D, D)
+
+    The fields are jax arrays inside the kernels and numpy arrays once fetched
+    to the host (compaction, padding, results).
     """
 
-    weights: Array
-    means: Array
-    covariances: Array
+    weights: Array | np.ndarray
+    means: Array | np.ndarray
+    covariances: Array | np.ndarray
 
 
 class EMResult(NamedTuple):
@@ -91,7 +95,9 @@ class EMResult(NamedTuple):
     n_dropped: Array
 
 
-def component_log_prob(x: Array, means: Array, covariances: Array) -> Array:
+def component_log_prob(
+    x: Array, means: Array | np.ndarray, covariances: Array | np.ndarray
+) -> Array:
     """Log-density of every row under every Gaussian component.
 
     Parameters
@@ -109,7 +115,7 @@ def component_log_prob(x: Array, means: Array, covariances: Array) -> Array:
     _, prec = precision_cholesky(covariances)  # upper: prec[d, e] = 0 for d > e
     d = x.shape[-1]
     diff = [x[:, None, i] - means[None, :, i] for i in range(d)]
-    maha = 0.0
+    maha: Array | float = 0.0
     for e in range(d):
         y = sum(diff[i] * prec[None, :, i, e] for i in range(e + 1))
         maha = maha + y * y
@@ -142,7 +148,7 @@ def _m_step(x: Array, sample_weight: Array, resp: Array, prev: GMMParams, reg_co
     mean_cols = [jnp.sum(wr * x[:, i : i + 1], axis=0) / safe for i in range(d)]
     diff = [x[:, None, i] - mean_cols[i][None, :] for i in range(d)]
     wdiff = [wr * diff[i] for i in range(d)]
-    cov_rows = [[None] * d for _ in range(d)]
+    cov_rows: list[list[Any]] = [[None] * d for _ in range(d)]
     for i in range(d):
         for j in range(i + 1):
             cov_rows[i][j] = cov_rows[j][i] = jnp.sum(wdiff[i] * diff[j], axis=0) / safe

@@ -11,20 +11,17 @@ clamps each pivot at ``floor``: the result is always finite.
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 __all__ = ["cholesky", "inv_lower", "precision_cholesky"]
-
-#: Largest dimension the unrolled kernels are written for (the cost of tracing
-#: grows as D**3; beyond this the mixture model is impractical anyway).
-MAX_DIM = 12
 
 
 def _stack(rows: list[list[Array]]) -> Array:
     return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
 
 
-def cholesky(a: Array, floor: float = 1e-12) -> Array:
+def cholesky(a: Array | np.ndarray, floor: float = 1e-12) -> Array:
     """Lower Cholesky factor of symmetric matrices, with clamped pivots.
 
     Parameters
@@ -40,6 +37,7 @@ def cholesky(a: Array, floor: float = 1e-12) -> Array:
     Array of shape (..., D, D)
         Lower triangular ``L`` with ``L @ L.T ≈ a``.
     """
+    a = jnp.asarray(a)
     d = a.shape[-1]
     zero = jnp.zeros(a.shape[:-2], a.dtype)
     low: list[list[Array]] = [[zero] * d for _ in range(d)]
@@ -75,7 +73,7 @@ def inv_lower(low: Array) -> Array:
     return _stack(inv)
 
 
-def precision_cholesky(cov: Array, floor: float = 1e-12) -> tuple[Array, Array]:
+def precision_cholesky(cov: Array | np.ndarray, floor: float = 1e-12) -> tuple[Array, Array]:
     """Factors of a covariance and of its precision.
 
     Parameters

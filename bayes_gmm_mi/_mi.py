@@ -112,11 +112,11 @@ def functional_integrand(points: Array, params: GMMParams, terms: Terms) -> Arra
         Joint mixture over D dimensions.
     terms : Terms (static)
     """
-    out = 0.0
+    out: Array | float = 0.0
     for sign, dims, cols in terms:
         cols_idx = np.asarray(cols)
         out = out + sign * log_likelihood(points[:, cols_idx], _sub(params, dims))
-    return out
+    return jnp.asarray(out)
 
 #: Gauss–Hermite nodes per dimension for the quadrature cross-check.
 QUADRATURE_NODES = 48
@@ -209,7 +209,7 @@ def stratified_integrand(params: GMMParams, z: Array, terms: Terms) -> Array:
     terms : Terms (static)
     """
     chol = cholesky(params.covariances)
-    points = params.means[:, None, :] + jnp.einsum("kde,se->ksd", chol, z)  # (K, S, D)
+    points = jnp.asarray(params.means)[:, None, :] + jnp.einsum("kde,se->ksd", chol, z)  # (K, S, D)
     k, s, d = points.shape
     f = functional_integrand(points.reshape(k * s, d), params, terms).reshape(k, s)
     active = params.weights[:, None] > 0
@@ -360,14 +360,14 @@ def mi_quadrature_batch(params: GMMParams, n_members) -> Array:
     t, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
     grid = np.stack(np.meshgrid(t, t, indexing="ij"), axis=-1).reshape(-1, 2) * np.sqrt(2.0)
     gw = (w[:, None] * w[None, :]).reshape(-1) / np.pi
-    grid = jnp.asarray(grid, params.means.dtype)
-    gw = jnp.asarray(gw, params.means.dtype)
+    grid_dev = jnp.asarray(grid, params.means.dtype)
+    gw_dev = jnp.asarray(gw, params.means.dtype)
 
     def one(p):
         chol = cholesky(p.covariances)
-        pts = p.means[:, None, :] + jnp.einsum("kde,ge->kgd", chol, grid)
+        pts = p.means[:, None, :] + jnp.einsum("kde,ge->kgd", chol, grid_dev)
         k, g, d = pts.shape
         f = mi_integrand(pts.reshape(k * g, d), p, 1).reshape(k, g)
-        return jnp.sum(p.weights * (f @ gw))
+        return jnp.sum(p.weights * (f @ gw_dev))
 
     return map_prefix(one, params, n_members)

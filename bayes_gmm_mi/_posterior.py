@@ -17,8 +17,9 @@ The computations run in float32; jax's x64 mode is never switched on here.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,8 +31,8 @@ from numpyro.infer.util import constrain_fn, potential_energy, unconstrain_fn
 
 from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi.model import (
-    Priors,
     SITE_NAMES,
+    Priors,
     active_components,
     gmm_model,
     params_to_sites,
@@ -121,11 +122,12 @@ def _to_numpy(
 # Each sampler runs as a jitted program: for SVI the unconstrained starting
 # point, the whole optimisation (``lax.scan``) and the draws; for NUTS one
 # single-chain program (jittered start, warm-up and sampling in one
-# ``lax.scan``, draws mapped to the sites) called per chain. Running the model eagerly (as ``MCMC``/``SVI`` do to initialise)
-# costs hundreds of small XLA compilations; here the model is traced once per
-# program. jax caches the programs on their static arguments (K, priors,
-# counts) and the shapes of the data, so a second call with the same shapes and
-# settings does not compile again.
+# ``lax.scan``, draws mapped to the sites) called per chain. Running the model
+# eagerly (as ``MCMC``/``SVI`` do to initialise) costs hundreds of small XLA
+# compilations; here the model is traced once per program. jax caches the
+# programs on their static arguments (K, priors, counts) and the shapes of the
+# data, so a second call with the same shapes and settings does not compile
+# again.
 
 #: Traces of each compiled program (a test hook: a second call with the same
 #: shapes and settings must not trace, i.e. compile, again).
@@ -145,7 +147,9 @@ def _constrain(args: tuple[Any, ...], z: dict[str, jax.Array]) -> dict[str, jax.
     return constrain_fn(gmm_model, args, {}, z)
 
 
-def _jittered_start(z0: dict[str, jax.Array], key: jax.Array, jitter: jax.Array) -> dict[str, jax.Array]:
+def _jittered_start(
+    z0: dict[str, jax.Array], key: jax.Array, jitter: jax.Array
+) -> dict[str, jax.Array]:
     """``z0`` moved by independent ``Normal(0, jitter)`` noise in every coordinate."""
     keys = jax.random.split(key, len(z0))
     return {

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Protocol
+
+
+class ProgressBar(Protocol):
+    """What the package uses of a tqdm bar."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def set_postfix_str(self, text: str) -> object: ...
 
 
 class _Silent:
@@ -15,7 +24,7 @@ class _Silent:
 
 
 @contextmanager
-def progress_bar(enabled: bool, total: int | None, desc: str) -> Iterator[object]:
+def progress_bar(enabled: bool, total: int | None, desc: str) -> Iterator[ProgressBar]:
     """A tqdm bar when ``enabled``, otherwise an object whose methods do nothing."""
     if not enabled:
         yield _Silent()

@@ -160,7 +160,7 @@ class MIResult:
     def to_dict(self, prob: float = 0.95) -> dict[str, Any]:
         """Plain-Python summary (JSON-serialisable), without the draws."""
         low, high = self.interval(prob)
-        extra = {
+        extra: dict[str, Any] = {
             key: float(self.info[key])
             for key in ("r_hat", "ess_bulk", "ess_tail")
             if key in self.info

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 
 __all__ = ["warn", "user_stacklevel"]
 
@@ -21,7 +22,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def user_stacklevel() -> int:
     """The ``stacklevel`` that makes ``warnings.warn``, called by the caller of this
     function, point at the first frame outside ``bayes_gmm_mi``."""
-    frame = sys._getframe(1)  # the function that will call warnings.warn
+    frame: FrameType | None = sys._getframe(1)  # the function that will call warnings.warn
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back

@@ -33,8 +33,9 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
@@ -77,7 +78,7 @@ def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
@@ -92,7 +93,7 @@ def _components(text: str) -> int | str:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a positive integer or 'auto', got {text!r}"
-        )
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(
             f"expected a positive integer or 'auto', got {text!r}"
@@ -356,7 +357,9 @@ def _table_lines(results: dict[str, Any], truth: float | None) -> list[str]:
     return lines
 
 
-def _time_line(total: float, estimate: float, info: dict[str, Any], data: float | None = None) -> str:
+def _time_line(
+    total: float, estimate: float, info: dict[str, Any], data: float | None = None
+) -> str:
     """The ``time:`` line: total, and the estimate split into fit and bootstrap."""
     parts = []
     fit, boot = info.get("fit_time_s"), info.get("bootstrap_time_s")
@@ -532,13 +535,13 @@ def _read_columns(path: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarr
     try:
         frame = pd.read_csv(source)
     except pd.errors.EmptyDataError:
-        raise CLIError(f"{path} is empty (expected a CSV file with a header row)")
+        raise CLIError(f"{path} is empty (expected a CSV file with a header row)") from None
     except pd.errors.ParserError as exc:
-        raise CLIError(f"cannot parse {path} as CSV: {_one_line(exc)}")
+        raise CLIError(f"cannot parse {path} as CSV: {_one_line(exc)}") from exc
     except UnicodeDecodeError:
-        raise CLIError(f"{path} is not a UTF-8 text file")
+        raise CLIError(f"{path} is not a UTF-8 text file") from None
     except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror or exc}")
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
     available = [str(c) for c in frame.columns]
     missing = [c for c in (xcol, ycol) if c not in frame.columns]

@@ -36,8 +36,8 @@ Each component's covariance is ``S L Lᵀ S`` with ``S = diag(scales[k])`` and
 from __future__ import annotations
 
 import math
-from functools import partial
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any
 
 import jax
@@ -115,7 +115,8 @@ class Priors:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            real = isinstance(value, (int, float, np.integer, np.floating))
+            if isinstance(value, bool) or not real:
                 raise ValueError(
                     f"Priors.{f.name} must be a positive finite real number; got {value!r}."
                 )
@@ -191,7 +192,7 @@ class GaussianMixture(dist.Distribution):
             return a.reshape(a.shape + extra)
 
         diff = [rows[i][None] - col(self.means[:, i]) for i in range(d)]  # (K, ...)
-        maha = 0.0
+        maha: Array | float = 0.0
         for e in range(d):
             y = sum(col(inv[:, e, i]) * diff[i] for i in range(e + 1))
             maha = maha + y * y
@@ -255,7 +256,8 @@ def gmm_model(
         n, d = (int(s) for s in data_shape)
         if sample_weight is not None and jnp.shape(sample_weight) != (n,):
             raise ValueError(
-                f"sample_weight must have shape ({n},); got shape {tuple(jnp.shape(sample_weight))}."
+                f"sample_weight must have shape ({n},); "
+                f"got shape {tuple(jnp.shape(sample_weight))}."
             )
     else:
         x, sample_weight = _check_data(x, sample_weight)

@@ -17,7 +17,8 @@ anything the fitted estimator or the result objects do not already hold.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def plot_mi_distributions(
                                 alpha=0.35, label=f"{name} ({res.draws.size} draws)")
         colours.append(patches[0].get_facecolor())
         top = max(top, float(np.histogram(res.draws, bins=edges, density=True)[0].max()))
-    for i, ((name, res), colour) in enumerate(zip(named, colours)):
+    for i, ((_, res), colour) in enumerate(zip(named, colours)):
         low, high = res.interval(prob)
         level = -(i + 1) * 0.06 * top
         ax.plot([low, high], [level, level], color=colour[:3], lw=3, solid_capstyle="butt")
@@ -181,7 +182,7 @@ def _plot_range(lo: np.ndarray, hi: np.ndarray, pad: float = 0.05) -> tuple[np.n
 
 
 def plot_fit(
-    estimator: "GMMMI",
+    estimator: GMMMI,
     x: Any = None,
     y: Any = None,
     *,
@@ -277,10 +278,11 @@ def plot_fit(
     gy = np.linspace(lo[1], hi[1], 200)
     grid_x, grid_y = np.meshgrid(gx, gy)
     density = _mixture_density(weights, means, covs, np.stack([grid_x, grid_y], axis=-1))
+    contours: Any = levels
     if isinstance(levels, (int, np.integer)):
         # Geometric spacing: light components and the tails show, not only the peaks.
-        levels = float(density.max()) * np.geomspace(_LOWEST_LEVEL, _HIGHEST_LEVEL, int(levels))
-    ax.contour(grid_x, grid_y, density, levels=levels, cmap="viridis", linewidths=1.0)
+        contours = float(density.max()) * np.geomspace(_LOWEST_LEVEL, _HIGHEST_LEVEL, int(levels))
+    ax.contour(grid_x, grid_y, density, levels=contours, cmap="viridis", linewidths=1.0)
 
     w_max = float(weights.max())
     for k, (w, mu, cov) in enumerate(zip(weights, means, covs)):
@@ -322,15 +324,18 @@ def _chosen_k(scores: Mapping[int, float], selection: str, threshold: float) -> 
     ``threshold=0`` this is the best score.
     """
     sign = 1.0 if selection == "cv" else -1.0
-    best_k, best = None, -np.inf
+    best_k: int | None = None
+    best = -np.inf
     for k in sorted(scores):
         score = sign * float(scores[k])
         if best_k is None or score > best + threshold:
             best_k, best = k, score
+    if best_k is None:
+        raise ValueError("no selection scores to replay.")
     return int(best_k)
 
 
-def plot_selection(estimator: "GMMMI", *, ax: Any = None) -> Any:
+def plot_selection(estimator: GMMMI, *, ax: Any = None) -> Any:
     """Draw the component-selection score against K, with the chosen K marked.
 
     The scores are ``estimator.selection_scores_``: mean held-out

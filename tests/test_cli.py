@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_gmm_mi import __version__
-from bayes_gmm_mi import configure_compilation_cache
+from bayes_gmm_mi import __version__, configure_compilation_cache
 from bayes_gmm_mi.cli import DEMO_DATASETS, main
 from bayes_gmm_mi.datasets import DATASETS, BivariateGaussian, GammaExponential
 

@@ -38,7 +38,7 @@ def results():
 def test_one_row_per_result_with_the_right_numbers(results):
     table = bm.compare(list(results), prob=0.9, interval="percentile", truth=0.42)
     assert list(table.index) == ["bootstrap", "vi", "mcmc"]
-    for (name, row), res in zip(table.iterrows(), results):
+    for (_, row), res in zip(table.iterrows(), results):
         assert row["mean"] == pytest.approx(res.draws.mean())
         assert row["sd"] == pytest.approx(res.draws.std(ddof=1))
         lo, hi = np.percentile(res.draws, [5, 95])
