@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
+from collections.abc import Callable
 from dataclasses import fields
 from statistics import NormalDist
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from bayes_gmm_mi._em import GMMParams
+from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
 from bayes_gmm_mi.model import SITE_NAMES, Priors, sites_to_params
 
@@ -140,7 +141,9 @@ def chain_diagnostics(draws: np.ndarray) -> dict[str, float]:
     if draws.ndim == 1:
         draws = draws[np.newaxis, :]
     if draws.ndim != 2:
-        raise ValueError(f"draws must have shape (chain, draw) or (draw,); got shape {draws.shape}.")
+        raise ValueError(
+            f"draws must have shape (chain, draw) or (draw,); got shape {draws.shape}."
+        )
     nan = {"r_hat": math.nan, "ess_bulk": math.nan, "ess_tail": math.nan}
     if draws.shape[1] < 4 or not np.all(np.isfinite(draws)) or np.ptp(draws) == 0.0:
         return nan
@@ -191,14 +194,13 @@ def warn_thin_components(params: GMMParams, n: int, d: int) -> None:
     rows = w[w > 0] * n
     thin = int(np.sum(rows < d + 1))
     if thin:
-        warnings.warn(
+        warn(
             f"{thin} of {rows.size} components hold fewer than {d + 1} rows' worth of "
             f"weight (smallest {rows.min():.1f}): the data do not support that many "
             "components, so their shape in the posterior comes from the prior and the MI "
             "draws may be wider than the data warrant. Consider fewer components "
             "(n_components='auto' chooses them by cross-validation).",
             DegenerateComponentWarning,
-            stacklevel=5,
         )
 
 
@@ -217,12 +219,11 @@ def warn_on_diagnostics(info: dict[str, Any], n_chains: int) -> None:
     if info.get("divergences", 0) > 0:
         problems.append(f"{info['divergences']} divergent transitions")
     if problems:
-        warnings.warn(
+        warn(
             "MCMC diagnostics: " + "; ".join(problems) + ". The posterior of MI may be "
             "unreliable: increase num_warmup and num_samples, use more chains, or check "
             "that the number of components suits the data.",
             ConvergenceWarning,
-            stacklevel=6,
         )
 
 
@@ -294,6 +295,7 @@ def check_and_diagnose(mi: np.ndarray, method: str, sample_stats: dict[str, Any]
             "svi_learning_rate (vi)."
         )
     if method == "mcmc":
+        assert sample_stats is not None, "NUTS returns its sample statistics"
         info.update(chain_diagnostics(mi))
         info["divergences"] = int(np.sum(sample_stats["diverging"]))
         info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
