@@ -10,7 +10,8 @@ from bayes_gmm_mi._validation import as_block, check_options, check_same_rows
 
 __all__ = ["mutual_information", "conditional_mutual_information", "entropy", "kl_divergence"]
 
-_EXPLICIT = {"discrete_y", "method", "n_components", "n_bootstrap", "random_state", "units", "progress"}
+_EXPLICIT = {"discrete_y", "method", "n_components", "n_bootstrap", "random_state", "units",
+             "progress"}
 
 
 def mutual_information(
@@ -88,7 +89,7 @@ def mutual_information(
     if discrete_y:
         from bayes_gmm_mi._categorical import GMMCategoricalMI
 
-        estimator = GMMCategoricalMI(**estimator.get_params())
+        return GMMCategoricalMI(**estimator.get_params()).fit(x, y).estimate_mi()
     return estimator.fit(x, y).estimate_mi()
 
 

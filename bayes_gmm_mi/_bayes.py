@@ -1,10 +1,10 @@
-"""Posterior MI for a fitted estimator: sample, integrate each draw, diagnose.
+"""The Bayesian methods' helpers: priors, draws as mixtures, MCMC diagnostics, warnings.
 
-:class:`~bayes_gmm_mi.GMMMI` calls :func:`posterior_mi` for ``method="vi"``
-and ``method="mcmc"``. The samplers live in :mod:`bayes_gmm_mi._posterior`;
-this module turns their draws into MI draws (one batched integral over every
-draw, with the estimator's Monte Carlo base samples shared by all draws, i.e.
-common random numbers) and turns poor diagnostics into warnings.
+The pipeline's posterior methods (:data:`bayes_gmm_mi._pipeline.uncertainty.VI`
+and ``MCMC``) sample with :mod:`bayes_gmm_mi._posterior`, turn the site draws
+into mixtures here (:func:`draws_to_params`), integrate them with the
+estimate's common base samples, and diagnose the MI draws here
+(:func:`chain_diagnostics`, :func:`warn_on_diagnostics`).
 
 Label switching (components exchanging their labels between draws or chains)
 leaves every draw's mixture density, hence its MI, unchanged: the diagnostics
@@ -14,11 +14,9 @@ are computed on the MI draws, where it cannot hide a problem or create one.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from dataclasses import fields
 from statistics import NormalDist
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import numpy as np
@@ -26,19 +24,15 @@ import numpy as np
 from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
-from bayes_gmm_mi.model import SITE_NAMES, Priors, sites_to_params
+from bayes_gmm_mi.model import Priors, sites_to_params
 
 __all__ = [
     "chain_diagnostics",
     "RHAT_MAX",
     "ESS_MIN",
-    "SamplerSettings",
     "as_priors",
     "rng_key",
-    "sample_posterior",
     "draws_to_params",
-    "check_and_diagnose",
-    "posterior_mi",
     "warn_on_diagnostics",
     "warn_thin_components",
 ]
@@ -227,130 +221,7 @@ def warn_on_diagnostics(info: dict[str, Any], n_chains: int) -> None:
         )
 
 
-class SamplerSettings(NamedTuple):
-    """Settings of the posterior samplers (see :class:`~bayes_gmm_mi.GMMMI`)."""
-
-    num_chains: int
-    num_warmup: int
-    num_samples: int
-    svi_steps: int
-    svi_learning_rate: float
-    priors: Priors
-
-
-def sample_posterior(method: str, x: Any, rows: np.ndarray, params: GMMParams,
-                     settings: SamplerSettings, key: jax.Array) -> dict[str, Any]:
-    """Posterior draws of the mixture's sites, started from the EM fit ``params``.
-
-    Returns
-    -------
-    dict
-        ``parameters`` (site → (chain, draw, ...)), ``sample_stats`` (NUTS
-        only, else None), ``info`` (timing, SVI loss) and ``n_chains``.
-    """
-    from bayes_gmm_mi import _posterior  # NumPyro's inference stack: imported on use
-
-    start = time.perf_counter()
-    info: dict[str, Any] = {}
-    if method == "mcmc":
-        draws = _posterior.run_nuts(
-            x, rows, params, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
-            num_chains=settings.num_chains, rng_key=key, priors=settings.priors,
-        )
-        sample_stats = {
-            "diverging": draws["diverging"],
-            "tree_depth": draws["tree_depth"],
-            "n_steps": draws["num_steps"],
-        }
-        n_chains = settings.num_chains
-    else:
-        draws = _posterior.run_svi(
-            x, rows, params, num_steps=settings.svi_steps, num_samples=settings.num_samples,
-            rng_key=key, priors=settings.priors, learning_rate=settings.svi_learning_rate,
-        )
-        sample_stats = None
-        n_chains = 1
-        info["svi_final_loss"] = float(draws["loss"][-1])
-        info["svi_loss"] = np.asarray(draws["loss"])
-    info["sampling_time_s"] = time.perf_counter() - start
-    parameters = {name: np.asarray(draws[name]) for name in SITE_NAMES if name in draws}
-    return {"parameters": parameters, "sample_stats": sample_stats, "info": info,
-            "n_chains": n_chains}
-
-
 def draws_to_params(parameters: dict[str, np.ndarray]) -> GMMParams:
     """Site draws with (chain, draw) axes → one flat batch of mixtures (numpy)."""
     flat = {name: value.reshape((-1,) + value.shape[2:]) for name, value in parameters.items()}
     return jax.tree.map(np.asarray, sites_to_params(flat))
-
-
-def check_and_diagnose(mi: np.ndarray, method: str, sample_stats: dict[str, Any] | None,
-                       n_chains: int, info: dict[str, Any]) -> None:
-    """Refuse non-finite MI draws; for MCMC add R-hat/ESS/divergences to ``info`` and warn."""
-    bad = int(np.sum(~np.isfinite(mi)))
-    if bad:
-        raise FloatingPointError(
-            f"{bad} of {mi.size} posterior draws gave a non-finite MI; the sampler reached "
-            "degenerate mixtures. Use fewer components, more warm-up (mcmc) or a smaller "
-            "svi_learning_rate (vi)."
-        )
-    if method == "mcmc":
-        assert sample_stats is not None, "NUTS returns its sample statistics"
-        info.update(chain_diagnostics(mi))
-        info["divergences"] = int(np.sum(sample_stats["diverging"]))
-        info["max_tree_depth"] = int(np.max(sample_stats["tree_depth"]))
-        warn_on_diagnostics(info, n_chains)
-
-
-def posterior_mi(
-    *,
-    method: str,
-    x: Any,
-    rows: np.ndarray,
-    params: GMMParams,
-    integrate: Callable[[GMMParams], tuple[np.ndarray, np.ndarray]],
-    seed: int,
-    n_samples: int,
-    settings: SamplerSettings,
-) -> dict[str, Any]:
-    """Sample the mixture posterior and integrate the MI of every draw.
-
-    Parameters
-    ----------
-    method : {"vi", "mcmc"}
-    x : array of shape (N_pad, D)
-        Standardised (padded) data.
-    rows : ndarray of shape (N_pad,)
-        1 for real rows, 0 for padding.
-    params : GMMParams
-        The EM fit (one mixture) the samplers start from.
-    integrate : callable
-        Batch of mixtures → (MI in nats, Monte Carlo error), e.g.
-        ``GMMMI._integrate`` (common random numbers for every draw).
-    seed : int
-        Seeds the sampler.
-    n_samples : int
-        Real rows in ``x``.
-    settings : SamplerSettings
-
-    Returns
-    -------
-    dict
-        ``mi`` (chain, draw) in nats, ``mc_error`` (mean over draws),
-        ``parameters`` (site draws), ``sample_stats`` (NUTS only, else None),
-        ``info`` (timings, diagnostics), ``n_chains``.
-
-    Raises
-    ------
-    FloatingPointError
-        If SVI diverges or a draw's MI is not finite.
-    """
-    warn_thin_components(params, n_samples, int(np.shape(x)[1]))
-    out = sample_posterior(method, x, rows, params, settings, rng_key(seed))
-    parameters, info = out["parameters"], out["info"]
-    start = time.perf_counter()
-    mi, err = integrate(draws_to_params(parameters))
-    info["integration_time_s"] = time.perf_counter() - start
-    mi = np.asarray(mi, np.float64).reshape(parameters["weights"].shape[:2])
-    check_and_diagnose(mi, method, out["sample_stats"], out["n_chains"], info)
-    return {**out, "mi": mi, "mc_error": float(np.mean(err))}

@@ -31,7 +31,7 @@ from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._pipeline.integrate import BaseSamples
-    from bayes_gmm_mi._pipeline.uncertainty import Draws, Fitted
+    from bayes_gmm_mi._pipeline.uncertainty import Draws
 
 __all__ = ["GMMCategoricalMI", "encode_labels"]
 
@@ -185,7 +185,7 @@ class GMMCategoricalMI(EstimatorSettings):
         freqs = counts / n
         mi, err = integrate_classes(_per_member(fitted.fits, 1), freqs[None], base)
 
-        self._fitted: Fitted = fitted
+        self._fitted = fitted
         self._base: BaseSamples = base
         self.n_samples_ = n
         self.loc_, self.scale_ = scaling.loc, scaling.scale
@@ -197,7 +197,7 @@ class GMMCategoricalMI(EstimatorSettings):
         self.class_selection_scores_ = {
             classes[c]: dict(selection.scores[c]) for c in range(n_classes)
         } if params["n_components"] == "auto" else {}
-        self.selection_scores_: dict[int, float] = {}
+        self.selection_scores_ = {}
         active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
         self.class_n_components_ = {classes[c]: int(active[c]) for c in range(n_classes)}
         self.n_components_ = int(active.sum())
@@ -231,59 +231,34 @@ class GMMCategoricalMI(EstimatorSettings):
         -------
         MIResult
         """
-        from bayes_gmm_mi._pipeline.integrate import integrate_classes
-        from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
+        return self._estimate(n_bootstrap, method)
 
-        params, method = self._resolve_method(method)
-        kind = _METHODS[method]
-        start = time.perf_counter()
-        draws: Draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
-        t0 = time.perf_counter()
-        n_draws = draws.mass.shape[1]
-        if n_draws:
-            values, errors = integrate_classes(_per_member(draws.params, 2), draws.mass.T,
-                                               self._base)
-        else:
-            values = errors = np.zeros(0)
+    def _base_info(self) -> dict[str, Any]:
         labels = self.classes_.tolist()
-        info: dict[str, Any] = {
+        return {
             "class_selection_scores": dict(self.class_selection_scores_),
             "class_n_components": dict(self.class_n_components_),
             "class_frequencies": dict(zip(labels, self.class_frequencies_.tolist(), strict=True)),
             "fit_time_s": self.fit_time_,
         }
-        info.update(draws.info)
-        kind.check(values, draws, info)
-        factor = UNITS[params["units"]]
-        parameters = None
-        if draws.parameters is not None:
-            lead = draws.parameters[0]["weights"].shape[:2]
-            parameters = {"class_frequencies": draws.mass.T.reshape(lead + (len(labels),))}
-            for label, sites in zip(labels, draws.parameters, strict=True):
-                for name, value in sites.items():
-                    parameters[f"{name}[{label}]"] = value
-        elapsed = time.perf_counter() - start
-        if method == "bootstrap":
-            info["bootstrap_time_s"] = elapsed
-            mc_error = self.mc_error_
-        else:
-            info["integration_time_s"] = time.perf_counter() - t0
-            mc_error = float(np.mean(errors)) * factor
-        return MIResult(
-            point_estimate=self.mi_,
-            draws=np.asarray(values, np.float64) * factor,
-            units=params["units"],
-            n_components=self.n_components_,
-            method=method,
-            mc_error=mc_error,
-            n_samples=self.n_samples_,
-            info=info,
-            n_chains=draws.n_chains,
-            parameters=parameters,
-            sample_stats=draws.sample_stats,
-            wall_time=elapsed,
-            quantity="mi",
-        )
+
+    def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
+        from bayes_gmm_mi._pipeline.integrate import integrate_classes
+
+        if draws.mass.shape[1] == 0:
+            return np.zeros(0), np.zeros(0)
+        return integrate_classes(_per_member(draws.params, 2), draws.mass.T, self._base)
+
+    def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
+        if draws.parameters is None:
+            return None
+        labels = self.classes_.tolist()
+        lead = draws.parameters[0]["weights"].shape[:2]
+        parameters = {"class_frequencies": draws.mass.T.reshape(lead + (len(labels),))}
+        for label, sites in zip(labels, draws.parameters, strict=True):
+            for name, value in sites.items():
+                parameters[f"{name}[{label}]"] = value
+        return parameters
 
 
 def _per_member(params: Any, lead: int) -> Any:

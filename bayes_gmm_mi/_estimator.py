@@ -31,7 +31,7 @@ from bayes_gmm_mi._validation import (
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._mi import Terms
     from bayes_gmm_mi._pipeline.integrate import BaseSamples
-    from bayes_gmm_mi._pipeline.uncertainty import Fitted
+    from bayes_gmm_mi._pipeline.uncertainty import Draws, Fitted
 
 __all__ = ["GMMMI", "EstimatorSettings", "METHODS"]
 
@@ -42,6 +42,18 @@ class EstimatorSettings(ParamsMixin):
 
     #: How ``fit`` is called (for messages).
     _FIT_CALL = "fit(x, y)"
+
+    # Set by ``fit`` (documented on each estimator).
+    _fitted: Fitted
+    mi_: float
+    mc_error_: float
+    n_components_: int
+    n_samples_: int
+    quantity_: str
+    selection_scores_: dict[int, float]
+    converged_: bool
+    n_iter_: int
+    fit_time_: float
 
     def __init__(
         self,
@@ -132,6 +144,51 @@ class EstimatorSettings(ParamsMixin):
             "n_iter": self.n_iter_,
             "fit_time_s": self.fit_time_,
         }
+
+    def _estimate(self, n_bootstrap: int | None, method: str | None) -> MIResult:
+        """Draws of the fitted mixtures by ``method``, integrated: the body of ``estimate_mi``."""
+        from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
+
+        params, method = self._resolve_method(method)
+        kind = _METHODS[method]
+        start = time.perf_counter()
+        draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
+        t0 = time.perf_counter()
+        values, errors = self._integrate_draws(draws, params)
+        info = self._base_info()
+        info.update(draws.info)
+        kind.check(values, draws, info)
+        factor = UNITS[params["units"]]
+        elapsed = time.perf_counter() - start
+        if method == "bootstrap":
+            info["bootstrap_time_s"] = elapsed
+            mc_error = self.mc_error_
+        else:
+            info["integration_time_s"] = time.perf_counter() - t0
+            mc_error = float(np.mean(errors)) * factor
+        return MIResult(
+            point_estimate=self.mi_,
+            draws=np.asarray(values, np.float64) * factor,
+            units=params["units"],
+            n_components=self.n_components_,
+            method=method,
+            mc_error=mc_error,
+            n_samples=self.n_samples_,
+            info=info,
+            n_chains=draws.n_chains,
+            parameters=self._draw_parameters(draws),
+            sample_stats=draws.sample_stats,
+            wall_time=elapsed,
+            quantity=self.quantity_,
+        )
+
+    def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
+        """The estimate of every draw (S,) in nats, and its Monte Carlo error."""
+        raise NotImplementedError
+
+    def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
+        """Site draws for :attr:`MIResult.parameters` (posterior methods)."""
+        raise NotImplementedError
 
 
 class GMMMI(EstimatorSettings):
@@ -340,7 +397,7 @@ class GMMMI(EstimatorSettings):
         value, error = integrate(fitted.fits, terms, base, quadrature=quadrature)
         value = value + scaling.offset
 
-        self._fitted: Fitted = fitted
+        self._fitted = fitted
         self._terms = terms
         self._base: BaseSamples = base
         self._offset = scaling.offset
@@ -405,41 +462,15 @@ class GMMMI(EstimatorSettings):
             If SVI diverges (lower ``svi_learning_rate``) or a posterior draw's
             MI is not finite.
         """
-        from bayes_gmm_mi._pipeline import engine
-        from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
+        return self._estimate(n_bootstrap, method)
 
-        params, method = self._resolve_method(method)
-        kind = _METHODS[method]
-        start = time.perf_counter()
-        draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
-        t0 = time.perf_counter()
+    def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
+        from bayes_gmm_mi._pipeline import engine
+
         values, errors = engine.integrate_draws(
             draws, self._fitted, self._terms, self._base, *self._fit_value,
             offset=self._offset, quadrature=params["integration"] == "quadrature")
-        info = self._base_info()
-        info.update(draws.info)
-        values = values[0]
-        kind.check(values, draws, info)
-        factor = UNITS[params["units"]]
-        elapsed = time.perf_counter() - start
-        if method == "bootstrap":
-            info["bootstrap_time_s"] = elapsed
-            mc_error = self.mc_error_
-        else:
-            info["integration_time_s"] = time.perf_counter() - t0
-            mc_error = float(np.mean(errors[0])) * factor
-        return MIResult(
-            point_estimate=self.mi_,
-            draws=np.asarray(values, np.float64) * factor,
-            units=params["units"],
-            n_components=self.n_components_,
-            method=method,
-            mc_error=mc_error,
-            n_samples=self.n_samples_,
-            info=info,
-            n_chains=draws.n_chains,
-            parameters=None if draws.parameters is None else draws.parameters[0],
-            sample_stats=draws.sample_stats,
-            wall_time=elapsed,
-            quantity=self.quantity_,
-        )
+        return values[0], errors[0]
+
+    def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
+        return None if draws.parameters is None else draws.parameters[0]

@@ -125,6 +125,10 @@ class _Column:
     categorical: bool
     classes: np.ndarray | None = None
 
+    @property
+    def n_classes(self) -> int:
+        return 0 if self.classes is None else len(self.classes)
+
 
 def _columns(table: Any, prefix: str, categorical: set, n: int | None,
              transform: str | None = None) -> list[_Column]:
@@ -233,9 +237,12 @@ def mi_matrix(
         a batch lost with a dying worker is recomputed. Without a client
         nothing changes and dask is not imported.
     **options
-        :class:`GMMMI` settings (``n_init``, ``n_folds``, ``max_components``,
-        ``threshold``, ``patience``, ``reg_covar``, ``tol``, ``max_iter``,
-        ``mc_samples``, ``init``, ``n_components``, ``transform``).
+        :class:`GMMMI` settings: every selection and EM option (``n_components``,
+        ``selection`` — ``"cv"``, ``"aic"`` or ``"bic"`` —, ``max_components``,
+        ``n_init``, ``n_folds``, ``threshold``, ``patience``, ``init``,
+        ``reg_covar``, ``tol``, ``max_iter``), ``mc_samples`` and ``transform``;
+        validated against the same table, with the same warnings (naming the
+        pairs) as :class:`GMMMI`.
         ``transform="rank"`` maps every continuous column to the normal scores
         of its ranks before any fit (MI unchanged): use it for bounded or
         heavy-tailed columns, e.g. uniform generative factors, whose hard edges
@@ -464,10 +471,11 @@ def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> di
     for col in cols:
         if not col.categorical:
             continue
-        k = len(col.classes)
+        k = col.n_classes
         weights = np.vstack([np.ones((1, col.values.size)), counts]) if counts.size else \
             np.ones((1, col.values.size))
-        probs = np.stack([np.bincount(col.values, weights=w, minlength=k) for w in weights])
+        probs = np.stack([np.bincount(col.values, weights=w, minlength=k)
+                          for w in weights]).astype(np.float64)
         probs /= probs.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             h = -np.sum(np.where(probs > 0, probs * np.log(probs), 0.0), axis=1) * factor
@@ -482,7 +490,7 @@ def _count_data_sets(pairs: list[tuple[int, int]], cols_a: list[_Column],
     for i, j in pairs:
         ca, cb = cols_a[i], cols_b[j]
         if ca.categorical != cb.categorical:
-            sets += len((ca if ca.categorical else cb).classes)
+            sets += (ca if ca.categorical else cb).n_classes
         elif not ca.categorical:
             sets += 1
     return sets

@@ -53,8 +53,6 @@ __all__ = [
     "stratified_integrand",
     "functional_difference_batch",
     "categorical_mi_batch",
-    "class_base_samples",
-    "mi_monte_carlo_batch",
     "mi_quadrature_batch",
 ]
 
@@ -254,30 +252,6 @@ def functional_difference_batch(params: GMMParams, reference: GMMParams, n_membe
         return jnp.mean(diff), jnp.std(diff) / jnp.sqrt(s)
 
     return map_prefix(one, params, n_members)
-
-
-def mi_monte_carlo_batch(params: GMMParams, n_members, z: Array, u: Array,
-                         dx: int) -> tuple[Array, Array]:
-    """Monte Carlo MI of a batch of mixtures with common random numbers.
-
-    :func:`functional_monte_carlo_batch` with :func:`mi_terms` (X = the first
-    ``dx`` dimensions of ``z``'s D).
-    """
-    return functional_monte_carlo_batch(params, n_members, z, u, mi_terms(dx, z.shape[1]))
-
-
-def class_base_samples(seed: int, size: int, d: int, n_classes: int) -> tuple[Array, Array]:
-    """Independent Monte Carlo base samples for each class, from ``seed``.
-
-    Returns
-    -------
-    z : Array of shape (n_classes, size, d), float32
-    u : Array of shape (n_classes, size), float32
-    """
-    rng = np.random.default_rng([seed, 3])
-    z = rng.standard_normal((n_classes, size, d), dtype=np.float32)
-    u = rng.random((n_classes, size), dtype=np.float32)
-    return jnp.asarray(z), jnp.asarray(u)
 
 
 @jax.jit

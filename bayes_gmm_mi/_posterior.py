@@ -1,15 +1,15 @@
 """Posterior inference for the mixture of :mod:`bayes_gmm_mi.model` (NUTS and SVI).
 
 Both samplers start from an EM fit (mixtures have many local modes, and the EM
-solution is a good point in the mode that matters), run on the rows of positive
-weight only (padding rows of weight 0 cost nothing and contribute nothing), and
+solution is a good point in the mode that matters), take the padded rows of a
+data set with their weights (rows of weight 0 are masked out of the likelihood,
+so a compiled program serves every data set of the same padded shape), and
 return posterior draws of the sample sites of :func:`~bayes_gmm_mi.model.gmm_model`
 as numpy arrays with leading ``(chain, draw)`` axes, the layout of
 ``arviz.from_dict`` and :func:`numpyro.diagnostics.split_gelman_rubin`.
 
-:func:`mi_of_draws` turns such draws into mutual-information draws with any
-batch integrator, e.g. ``GMMMI._integrate`` (which uses common random numbers,
-so that Monte Carlo noise does not widen the posterior spread of the MI).
+The pipeline (:mod:`bayes_gmm_mi._pipeline.uncertainty`) turns such draws into
+MI draws, integrated with common random numbers.
 
 The computations run in float32; jax's x64 mode is never switched on here.
 """
@@ -17,7 +17,6 @@ The computations run in float32; jax's x64 mode is never switched on here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -31,18 +30,13 @@ from numpyro.infer.util import constrain_fn, potential_energy, unconstrain_fn
 
 from bayes_gmm_mi._em import GMMParams
 from bayes_gmm_mi.model import (
-    SITE_NAMES,
     Priors,
     active_components,
     gmm_model,
     params_to_sites,
-    sites_to_params,
 )
 
-__all__ = ["run_nuts", "run_svi", "mi_of_draws"]
-
-#: Mixtures passed to the integrator per call in :func:`mi_of_draws`.
-MI_BATCH = 256
+__all__ = ["run_nuts", "run_svi"]
 
 #: Mean acceptance probability NUTS's step-size adaptation aims at (NumPyro's
 #: default is 0.8). Overlapping or barely supported components curve the
@@ -442,48 +436,3 @@ def run_svi(
     draws = _to_numpy(samples, (1, num_samples), sites)
     draws["loss"] = losses
     return draws
-
-
-def mi_of_draws(
-    draws: dict[str, Any],
-    integrate: Callable[[GMMParams], Any],
-    batch_size: int = MI_BATCH,
-) -> np.ndarray:
-    """Mutual information of every posterior draw.
-
-    Parameters
-    ----------
-    draws : dict
-        Site draws with leading ``(chain, draw)`` axes, as returned by
-        :func:`run_nuts` or :func:`run_svi` (other keys are ignored).
-    integrate : callable
-        Maps a :class:`GMMParams` batch of numpy arrays (leading batch axis) to
-        the MI of each mixture, shape (batch,), or to a tuple whose first item
-        is that (e.g. ``GMMMI._integrate``, which returns ``(mi, mc_error)``).
-    batch_size : int, default 256
-        Mixtures per call to ``integrate``.
-
-    Returns
-    -------
-    numpy array of shape (chain, draw)
-        MI of each draw, in the integrator's units.
-    """
-    batch_size = _positive_int(batch_size, "batch_size")
-    lead = tuple(np.shape(draws["weights"])[:2])
-    if len(lead) != 2:
-        raise ValueError("draws must have leading (chain, draw) axes.")
-    flat = {
-        name: np.asarray(draws[name]).reshape((-1,) + np.shape(draws[name])[2:])
-        for name in SITE_NAMES
-        if name in draws
-    }
-    params = jax.tree.map(np.asarray, sites_to_params(flat))
-    total = params.weights.shape[0]
-    out = []
-    for lo in range(0, total, batch_size):
-        batch = jax.tree.map(lambda a: a[lo:lo + batch_size], params)
-        res = integrate(batch)
-        if isinstance(res, tuple):
-            res = res[0]
-        out.append(np.asarray(res).reshape(-1))
-    return np.concatenate(out).reshape(lead)

@@ -9,7 +9,7 @@ from numpyro.diagnostics import split_gelman_rubin
 
 from bayes_gmm_mi import GMMMI, datasets
 from bayes_gmm_mi._em import GMMParams
-from bayes_gmm_mi._posterior import mi_of_draws, run_nuts, run_svi
+from bayes_gmm_mi._posterior import run_nuts, run_svi
 
 TRUE_MI = -0.5 * math.log(1.0 - 0.36)
 
@@ -19,11 +19,16 @@ def _state(est):
     return fitted.data.x[0], fitted.data.rows[0], fitted.mixture()
 
 
-def _integrator(est):
-    """Batch of mixtures → (MI, Monte Carlo error) with the estimator's base samples."""
+def mi_of_draws(draws, est):
+    """MI (chain, draw) of sampler draws, integrated with the estimator's base samples."""
+    from bayes_gmm_mi._bayes import draws_to_params
     from bayes_gmm_mi._pipeline.integrate import integrate
 
-    return lambda params: integrate(params, est._terms, est._base)
+    lead = draws["weights"].shape[:2]
+    sites = {name: draws[name] for name in ("weights", "means", "scales", "corr_chol")
+             if name in draws}
+    mi, _ = integrate(draws_to_params(sites), est._terms, est._base)
+    return mi.reshape(lead)
 
 
 
@@ -83,31 +88,29 @@ def test_rejects_all_zero_weights(gaussian_fit):
                 rng_key=jax.random.PRNGKey(0))
 
 
-# ---------------------------------------------------------------- mi_of_draws
-def test_mi_of_draws_shape_batches_and_tuple_results():
+# ------------------------------------------------------------- draws_to_params
+def test_draws_to_params_keeps_the_chain_and_draw_order():
+    from bayes_gmm_mi._bayes import draws_to_params
+
     rng = np.random.default_rng(0)
     chains, samples, k, d = 3, 7, 2, 2
     w = rng.dirichlet(np.ones(k), size=(chains, samples)).astype(np.float32)
+    means = rng.normal(size=(chains, samples, k, d)).astype(np.float32)
+    scales = rng.uniform(0.5, 2.0, size=(chains, samples, k, d)).astype(np.float32)
     draws = {
         "weights": w,
-        "means": rng.normal(size=(chains, samples, k, d)).astype(np.float32),
-        "scales": rng.uniform(0.5, 2.0, size=(chains, samples, k, d)).astype(np.float32),
+        "means": means,
+        "scales": scales,
         "corr_chol": np.broadcast_to(np.eye(d, dtype=np.float32), (chains, samples, k, d, d)),
-        "diverging": np.zeros((chains, samples), bool),
     }
-    calls = []
-
-    def integrate(params):
-        assert isinstance(params, GMMParams)
-        assert params.covariances.shape[1:] == (k, d, d)
-        calls.append(params.weights.shape[0])
-        # "MI" = first weight, to check the order is kept; tuple like _integrate.
-        return np.asarray(params.weights[:, 0]), np.zeros(params.weights.shape[0])
-
-    out = mi_of_draws(draws, integrate, batch_size=4)
-    assert out.shape == (chains, samples)
-    np.testing.assert_allclose(out, w[..., 0])
-    assert calls == [4, 4, 4, 4, 4, 1]
+    params = draws_to_params(draws)
+    assert isinstance(params, GMMParams)
+    assert params.covariances.shape == (chains * samples, k, d, d)
+    np.testing.assert_allclose(params.weights.reshape(chains, samples, k), w)
+    np.testing.assert_allclose(params.means.reshape(chains, samples, k, d), means)
+    np.testing.assert_allclose(
+        np.diagonal(params.covariances, axis1=-2, axis2=-1).reshape(chains, samples, k, d),
+        scales**2, rtol=1e-5)
 
 
 # -------------------------------------------------------------------- samplers
@@ -181,7 +184,7 @@ def test_nuts_posterior_mi_covers_truth(gaussian_fit):
     assert draws["diverging"].dtype == bool
     assert not draws["diverging"].any()
 
-    mi = mi_of_draws(draws, _integrator(est))
+    mi = mi_of_draws(draws, est)
     assert mi.shape == (4, 200)
     assert abs(mi.mean() - TRUE_MI) < 0.03
     lo, hi = np.quantile(mi, [0.025, 0.975])
@@ -194,7 +197,7 @@ def test_svi_posterior_mi_covers_truth(gaussian_fit):
     est = gaussian_fit
     draws = run_svi(*_state(est), num_steps=1000, num_samples=1000,
                     rng_key=jax.random.PRNGKey(1))
-    mi = mi_of_draws(draws, _integrator(est))
+    mi = mi_of_draws(draws, est)
     assert mi.shape == (1, 1000)
     assert abs(mi.mean() - TRUE_MI) < 0.03
     lo, hi = np.quantile(mi, [0.025, 0.975])

@@ -139,8 +139,9 @@ def stack_fits(fits: list[EMResult], k_pad: int) -> EMResult:
     from bayes_gmm_mi._em import EMResult
 
     params = stack_padded([f.params for f in fits], k_pad)
-    return EMResult(params, *(np.stack([np.asarray(getattr(f, name)) for f in fits])
-                              for name in EMResult._fields[1:]))
+    rest = [np.stack([np.asarray(getattr(f, name)) for f in fits])
+            for name in EMResult._fields[1:]]
+    return EMResult._make([params, *rest])
 
 
 def labelled(labels: tuple[str, ...], which: np.ndarray) -> str:

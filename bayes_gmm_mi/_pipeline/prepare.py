@@ -45,7 +45,7 @@ class DataSets(NamedTuple):
     ----------
     x : jax.Array of shape (M, N_pad, D), float32
         Standardised data; padding rows are 0.
-    index : ndarray of shape (M, N_pad), int
+    row_index : ndarray of shape (M, N_pad), int
         Global row (0..n-1) of each padded row; -1 for padding.
     seeds : ndarray of shape (M,), int
         Each data set's seed (folds, initialisations, posterior key).
@@ -54,23 +54,23 @@ class DataSets(NamedTuple):
     """
 
     x: jax.Array
-    index: np.ndarray
+    row_index: np.ndarray
     seeds: np.ndarray
     labels: tuple[str, ...]
 
     @property
     def rows(self) -> np.ndarray:
         """0/1 row weights (M, N_pad), float32."""
-        return (self.index >= 0).astype(np.float32)
+        return (self.row_index >= 0).astype(np.float32)
 
     @property
     def counts(self) -> np.ndarray:
         """Real rows of each data set (M,)."""
-        return (self.index >= 0).sum(axis=1)
+        return (self.row_index >= 0).sum(axis=1)
 
     @property
     def size(self) -> int:
-        return int(self.index.shape[0])
+        return int(self.row_index.shape[0])
 
     @property
     def dim(self) -> int:

@@ -75,7 +75,7 @@ def _check_fixed(data: DataSets, k: int) -> None:
 
 def _folds(data: DataSets, n_folds: int) -> np.ndarray:
     """Held-out masks (M, n_folds, N_pad): rows dealt to folds in a random order."""
-    n_pad = data.index.shape[1]
+    n_pad = data.row_index.shape[1]
     rows = data.rows
     val = np.zeros((data.size, n_folds, n_pad), np.float32)
     for m in range(data.size):

@@ -148,7 +148,7 @@ def _bootstrap_draw(fitted: Fitted, request: Request) -> Draws:
         counts = bootstrap_counts(fitted.seed, fitted.n_samples, request.n_bootstrap)
     m_total, b = data.size, counts.shape[0]
     k_pad = fitted.fits.weights.shape[1]
-    index = data.index
+    index = data.row_index
     totals = np.stack([counts[:, index[m][index[m] >= 0]].sum(axis=1) for m in range(m_total)])
     if b == 0:
         empty = jax.tree.map(lambda a: np.zeros((m_total, 0) + a.shape[1:], a.dtype), fitted.fits)
@@ -290,8 +290,8 @@ def _posterior_draw(sampler: Sampler, fitted: Fitted, request: Request) -> Draws
     else:
         mass = np.ones((data.size, total))
     sample_stats = None
-    if outs[0].sample_stats is not None:
-        stats = [o.sample_stats for o in outs]
+    stats = [o.sample_stats for o in outs if o.sample_stats is not None]
+    if stats:
         sample_stats = {
             "diverging": np.any([s["diverging"] for s in stats], axis=0),
             "tree_depth": np.max([s["tree_depth"] for s in stats], axis=0),
