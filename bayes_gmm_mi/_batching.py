@@ -12,7 +12,7 @@ about twice slower on the CPU).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

@@ -9,7 +9,8 @@ tasks that raise on a flaky worker.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["run_batches"]
 
@@ -17,7 +18,8 @@ __all__ = ["run_batches"]
 RETRIES = 2
 
 
-def run_batches(client: Any, fn: Callable, jobs: Sequence[tuple], *, progress: bool = False) -> list:
+def run_batches(client: Any, fn: Callable, jobs: Sequence[tuple], *,
+                progress: bool = False) -> list:
     """``[fn(*job) for job in jobs]`` on the cluster behind ``client``, in order.
 
     Parameters
