@@ -25,7 +25,6 @@ import numpy as np
 from bayes_gmm_mi._estimator import EstimatorSettings
 from bayes_gmm_mi._pipeline import settings as _settings
 from bayes_gmm_mi._pipeline.prepare import MIN_ROWS_PER_DIMENSION
-from bayes_gmm_mi._pipeline.settings import UNITS
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from
 
@@ -204,11 +203,7 @@ class GMMCategoricalMI(EstimatorSettings):
         self.converged_ = bool(np.all(final.converged))
         self.n_iter_ = int(np.max(final.n_iter))
         self.lower_bound_ = float(np.sum(freqs * np.asarray(final.log_lik)))
-        factor = UNITS[params["units"]]
-        self.mi_ = float(mi[0]) * factor
-        self.mc_error_ = float(err[0]) * factor
-        self.fit_time_ = time.perf_counter() - start
-        return self
+        return self._store_estimate(float(mi[0]), float(err[0]), params, start)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
         """MI with its uncertainty, reusing each class's component choice.

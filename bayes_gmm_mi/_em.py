@@ -314,6 +314,20 @@ def fit_em(x: Array, sample_weight: Array, params: GMMParams, reg_covar, tol, ma
     )
 
 
+def _fit_and_score(seed: Array, x: Array, w: Array, sw: Array, start: GMMParams, warm,
+                   n_active, k_pad: int, init: str, reg_covar, tol, max_iter,
+                   ) -> tuple[EMResult, Array]:
+    """One member of a batch: initialise (or warm-start), run EM on weights ``w``,
+    score the fit on weights ``sw``."""
+    p0 = jax.lax.cond(
+        warm,
+        lambda: start,
+        lambda: initialise(jax.random.key(seed), x, w, n_active, k_pad, init, reg_covar),
+    )
+    fit = fit_em(x, w, p0, reg_covar, tol, max_iter)
+    return fit, weighted_mean_log_likelihood(x, sw, fit.params)
+
+
 @partial(jax.jit, static_argnames=("k_pad", "init"))
 def fit_batch(seeds: Array, x: Array, train_weights: Array, score_weights: Array, n_members,
               n_active, start: GMMParams, warm, *, k_pad: int, init: str, reg_covar, tol,
@@ -350,13 +364,8 @@ def fit_batch(seeds: Array, x: Array, train_weights: Array, score_weights: Array
 
     def member(args):
         seed, w, sw = args
-        p0 = jax.lax.cond(
-            warm,
-            lambda: start,
-            lambda: initialise(jax.random.key(seed), x, w, n_active, k_pad, init, reg_covar),
-        )
-        fit = fit_em(x, w, p0, reg_covar, tol, max_iter)
-        return fit, weighted_mean_log_likelihood(x, sw, fit.params)
+        return _fit_and_score(seed, x, w, sw, start, warm, n_active, k_pad, init, reg_covar,
+                              tol, max_iter)
 
     return map_prefix(member, (seeds, train_weights, score_weights), n_members)
 
@@ -386,12 +395,7 @@ def fit_batch_each(seeds: Array, xs: Array, train_weights: Array, score_weights:
 
     def member(args):
         seed, x, w, sw, start = args
-        p0 = jax.lax.cond(
-            warm,
-            lambda: start,
-            lambda: initialise(jax.random.key(seed), x, w, n_active, k_pad, init, reg_covar),
-        )
-        fit = fit_em(x, w, p0, reg_covar, tol, max_iter)
-        return fit, weighted_mean_log_likelihood(x, sw, fit.params)
+        return _fit_and_score(seed, x, w, sw, start, warm, n_active, k_pad, init, reg_covar,
+                              tol, max_iter)
 
     return map_prefix(member, (seeds, xs, train_weights, score_weights, starts), n_members)

@@ -9,7 +9,7 @@ fitting, cuts the data into data sets and keeps the fitted state.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -136,6 +136,15 @@ class EstimatorSettings(ParamsMixin):
         method = params["method"] if method is None else method
         _settings.PARAMETER_CONSTRAINTS["method"].check(method, "method")
         return params, method
+
+    def _store_estimate(self, value: float, error: float, params: dict[str, Any],
+                        start: float) -> Self:
+        """Set ``mi_``, ``mc_error_`` (from nats to ``units``) and ``fit_time_``."""
+        factor = UNITS[params["units"]]
+        self.mi_ = value * factor
+        self.mc_error_ = error * factor
+        self.fit_time_ = time.perf_counter() - start
+        return self
 
     def _base_info(self) -> dict[str, Any]:
         return {
@@ -418,11 +427,7 @@ class GMMMI(EstimatorSettings):
         self.means_ = means * scaling.scale + scaling.loc
         cov = np.asarray(fitted.fits.covariances[0], np.float64)[keep]
         self.covariances_ = cov * np.outer(scaling.scale, scaling.scale)
-        factor = UNITS[params["units"]]
-        self.mi_ = float(value[0]) * factor
-        self.mc_error_ = float(error[0]) * factor
-        self.fit_time_ = time.perf_counter() - start
-        return self
+        return self._store_estimate(float(value[0]), float(error[0]), params, start)
 
     # ------------------------------------------------------------ uncertainty
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
