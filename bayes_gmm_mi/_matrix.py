@@ -34,6 +34,7 @@ from bayes_gmm_mi._validation import (
     seed_from,
     standardise,
 )
+from bayes_gmm_mi._warnings import warn
 
 # JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
 
@@ -308,7 +309,12 @@ def mi_matrix(
     else:
         from bayes_gmm_mi._distributed import run_batches
 
-        results = run_batches(client, matrix_batch, jobs, progress=progress)
+        recorded = run_batches(client, matrix_batch_recording_warnings, jobs,
+                               progress=progress)
+        results = [result for result, _ in recorded]
+        for _, caught in recorded:
+            for category, message in caught:  # raised on a worker: re-raised here
+                warn(message, category)
     for result in results:
         for i, j, value, err, k, reps in result:
             for r, c in ((i, j), (j, i)) if symmetric else ((i, j),):
@@ -380,6 +386,15 @@ def matrix_batch(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a:
         reps = _discrete_mi(ca.values, cb.values, counts) * factor if b_reps else np.empty(0)
         put(i, j, value, 0.0, 0, reps)
     return out
+
+
+def matrix_batch_recording_warnings(*job: Any) -> tuple[list[tuple], list[tuple[type, str]]]:
+    """:func:`matrix_batch` on a worker: its result and the warnings it raised
+    (category, message), for the client to raise them at the user's line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = matrix_batch(*job)
+    return result, [(w.category, str(w.message)) for w in caught]
 
 
 def _continuous_pairs(settings: MatrixSettings, cont: list[tuple[int, int]],

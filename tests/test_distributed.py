@@ -85,6 +85,14 @@ def test_cluster_result_equals_local_result(cluster):
     np.testing.assert_array_equal(remote.n_components.values, local.n_components.values)
 
 
+def test_warnings_raised_on_a_worker_reach_the_callers_line(cluster):
+    _, client = cluster
+    a, b = _table()
+    with pytest.warns(bm.ConvergenceWarning, match="reached max_components=1") as record:
+        bm.mi_matrix(a, b, n_bootstrap=0, random_state=1, max_components=1, client=client)
+    assert record[0].filename == __file__
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_survived(cluster):
     cl, client = cluster
