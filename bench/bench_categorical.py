@@ -49,30 +49,28 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    GMMMI_CATEGORICAL_RUNNER,
+    REPO_DIR,
+    RESULTS_DIR,
+    ensure_gmmmi_venv,
+    fresh_env,
+    gmmmi_python,
+    gmmmi_versions,
+    jsonable,
+    loadavg,
+    log,
+    machine_info,
+    run_seconds,
+    write_json,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
-
-import bench_core  # noqa: E402  (venv creation, machine info, helpers)
-
-RUNNER = BENCH_DIR / "_gmmmi_categorical_runner.py"
-DEFAULT_OUT = BENCH_DIR / "results" / "categorical.json"
+RUNNER = GMMMI_CATEGORICAL_RUNNER
+DEFAULT_OUT = RESULTS_DIR / "categorical.json"
 N_CLASSES = 10
 VARIANTS = ("unequal", "equal")
 VARIANT_IDS = {"unequal": 0, "equal": 1}
 METHODS = ("ours-warm", "ours-fresh", "gmmmi")
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    """Progress line (stderr) with the elapsed wall time of the whole benchmark."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-bench_core.log = log  # bench_core's helpers log to stdout; keep stdout for tables
-
 
 # --------------------------------------------------------------------------- data and truth
 
@@ -193,7 +191,7 @@ def run_ours_warm(x, labels, n_boot, seed) -> dict:
         "interval95": [float(lo), float(hi)],
         "fit_s": info.get("fit_time_s"),
         "bootstrap_s": info.get("bootstrap_time_s"),
-        "info": bench_core._jsonable({k: info[k] for k in keep if k in info}),
+        "info": jsonable({k: info[k] for k in keep if k in info}),
     }
 
 
@@ -202,7 +200,7 @@ def run_ours_fresh(data_path: Path, n_boot: int, seed: int, timeout: float) -> d
     cmd = [sys.executable, "-c", FRESH_CODE, str(data_path), str(out), str(n_boot), str(seed)]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=bench_core.fresh_env(),
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=fresh_env(),
                               cwd=REPO_DIR, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"ok": False, "wall_s": time.perf_counter() - t0, "error": f"timeout after {timeout:.0f} s"}
@@ -216,7 +214,7 @@ def run_ours_fresh(data_path: Path, n_boot: int, seed: int, timeout: float) -> d
 
 def run_gmmmi(data_path: Path, n_boot: int, timeout: float) -> dict:
     out = data_path.with_suffix(".gmmmi.json")
-    cmd = [str(bench_core.gmmmi_python()), str(RUNNER), str(data_path), str(out), str(n_boot)]
+    cmd = [str(gmmmi_python()), str(RUNNER), str(data_path), str(out), str(n_boot)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -403,14 +401,10 @@ def main(argv=None) -> int:
     log(f"bench_categorical: variants={args.variants} sizes={args.sizes} gmmmi_sizes={args.gmmmi_sizes} "
         f"seeds={seeds} methods={methods} n_bootstrap={args.n_bootstrap}")
 
-    gmmmi_versions = None
+    venv_versions = None
     if "gmmmi" in methods:
-        bench_core.ensure_gmmmi_venv()
-        v = subprocess.run([str(bench_core.gmmmi_python()), "-c",
-                            "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-                            "('gmm-mi', 'scikit-learn', 'numpy', 'scipy')}))"],
-                           capture_output=True, text=True)
-        gmmmi_versions = json.loads(v.stdout) if v.returncode == 0 else None
+        ensure_gmmmi_venv()
+        venv_versions = gmmmi_versions()
 
     truth = {v: truths(v) for v in args.variants}
     for v, t in truth.items():
@@ -433,7 +427,7 @@ def main(argv=None) -> int:
                           "estimate_categorical)",
         },
         "truth": truth,
-        "machine": bench_core.machine_info(gmmmi_versions),
+        "machine": machine_info(venv_versions),
     }
     meta["machine"]["load_avg_at_start"] = list(os.getloadavg())
     records: list[dict] = []
@@ -443,9 +437,7 @@ def main(argv=None) -> int:
         payload = dict(meta, records=records)
         if extra:
             payload.update(extra)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, payload)
 
     with tempfile.TemporaryDirectory(prefix="bench_categorical_") as tmpdir:
         tmpdir = Path(tmpdir)
@@ -463,7 +455,7 @@ def main(argv=None) -> int:
 
                     def add(method, rec):
                         rec = dict(base, method=method, **rec)
-                        rec["load_avg_1m"] = bench_core._loadavg()
+                        rec["load_avg_1m"] = loadavg()
                         rec.setdefault("ok", True)
                         rec["bias"] = (rec["mi"] - base["truth"]
                                        if rec["ok"] and rec.get("mi") is not None else None)
@@ -506,7 +498,7 @@ def main(argv=None) -> int:
 
     ratios = print_tables(records, truth)
     summary = summarise(records, truth)
-    total = time.perf_counter() - _T0
+    total = run_seconds()
     save({"summary": summary, "speedups": ratios, "total_runtime_s": total, "load_avg_at_end": list(os.getloadavg())})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0

@@ -30,11 +30,8 @@ See bench/README.md for what the numbers mean.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import math
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,25 +40,25 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    GMMMI_RUNNER,
+    REPO_DIR,
+    RESULTS_DIR,
+    ensure_gmmmi_venv,
+    fresh_env,
+    gmmmi_python,
+    gmmmi_versions,
+    jsonable,
+    loadavg,
+    log,
+    machine_info,
+    write_json,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-GMMMI_VENV = BENCH_DIR / ".venv-gmmmi"
-GMMMI_STAMP = GMMMI_VENV / ".installed-gmm-mi-0.8.2"
-GMMMI_RUNNER = BENCH_DIR / "_gmmmi_runner.py"
-GMMMI_REQUIREMENTS = ["gmm-mi==0.8.2", "scikit-learn<1.7"]
-DEFAULT_OUT = BENCH_DIR / "results" / "core.json"
+DEFAULT_OUT = RESULTS_DIR / "core.json"
 
 METHODS = ("ours-warm", "ours-fresh", "ours-cached", "gmmmi", "ksg")
 TASK_IDS = {"gaussian_rho0.6": 0, "gamma_exp_alpha1_log": 1}
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    """Progress line with the elapsed wall time of the whole benchmark."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", flush=True)
-
 
 # --------------------------------------------------------------------------- data
 
@@ -134,52 +131,6 @@ def sample(task_obj, n: int, ss: np.random.SeedSequence) -> tuple[np.ndarray, np
     return np.ascontiguousarray(np.ravel(x), float), np.ascontiguousarray(np.ravel(y), float)
 
 
-# --------------------------------------------------------------------------- GMM-MI venv
-
-
-def gmmmi_python() -> Path:
-    return GMMMI_VENV / "bin" / "python"
-
-
-def ensure_gmmmi_venv() -> Path:
-    """Create bench/.venv-gmmmi with GMM-MI 0.8.2 once; reuse it afterwards."""
-    py = gmmmi_python()
-    check = [str(py), "-c", "import importlib.metadata as m, gmm_mi.mi; print(m.version('gmm-mi'))"]
-    if py.exists():
-        ok = subprocess.run(check, capture_output=True, text=True)
-        if ok.returncode == 0 and ok.stdout.strip() == "0.8.2":
-            GMMMI_STAMP.touch()
-            return py
-        log(f"existing {GMMMI_VENV} is unusable; reinstalling GMM-MI into it")
-    log(f"creating {GMMMI_VENV} and installing {' '.join(GMMMI_REQUIREMENTS)} from PyPI (once)")
-    steps = []
-    if not py.exists():
-        steps.append(["python3.11", "-m", "venv", str(GMMMI_VENV)])
-    steps.append([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    steps.append([str(py), "-m", "pip", "install", "--quiet", *GMMMI_REQUIREMENTS])
-    for cmd in steps:
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-        except FileNotFoundError as exc:
-            raise SystemExit(
-                f"Cannot set up the GMM-MI environment: {exc}.\n"
-                "It needs `python3.11` on PATH. Use --skip-gmmmi to benchmark without GMM-MI."
-            ) from None
-        if proc.returncode != 0:
-            raise SystemExit(
-                "Cannot set up the GMM-MI environment (bench/.venv-gmmmi).\n"
-                f"Command failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}\n"
-                "GMM-MI 0.8.2 needs network access to PyPI and scikit-learn < 1.7. "
-                "Fix the problem and rerun, or use --skip-gmmmi."
-            )
-    ok = subprocess.run(check, capture_output=True, text=True)
-    if ok.returncode != 0:
-        raise SystemExit(f"GMM-MI installed but does not import:\n{ok.stderr[-3000:]}\nUse --skip-gmmmi.")
-    GMMMI_STAMP.touch()
-    log("GMM-MI environment ready")
-    return py
-
-
 # --------------------------------------------------------------------------- methods
 
 # Executed with `python -c` in a new process: import + JIT + one estimate.
@@ -205,31 +156,6 @@ with open(out_path, "w") as fh:
 """
 
 
-def fresh_env() -> dict:
-    """Environment for the cold-start subprocess: no persistent compilation cache."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
-    env.pop("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", None)
-    env.pop("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", None)
-    env["JAX_ENABLE_COMPILATION_CACHE"] = "false"
-    return env
-
-
-def _jsonable(value):
-    if isinstance(value, (bool, int, str)) or value is None:
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist()) if value.size <= 64 else f"<array shape={value.shape}>"
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value][:64]
-    return repr(value)[:200]
-
-
 def run_ours_warm(x, y, n_boot, seed):
     import bayes_gmm_mi
 
@@ -245,7 +171,7 @@ def run_ours_warm(x, y, n_boot, seed):
         "point_estimate": float(getattr(res, "point_estimate", float("nan"))),
         "interval95": [float(lo), float(hi)],
         "n_components": int(res.n_components),
-        "info": _jsonable(dict(getattr(res, "info", {}) or {})),
+        "info": jsonable(dict(getattr(res, "info", {}) or {})),
     }
 
 
@@ -289,65 +215,6 @@ def run_ksg(x, y, seed):
     t0 = time.perf_counter()
     mi = mutual_info_regression(x.reshape(-1, 1), y, n_neighbors=3, random_state=seed)[0]
     return {"time_s": time.perf_counter() - t0, "mi": float(mi), "std": None}
-
-
-# --------------------------------------------------------------------------- machine info
-
-
-def _version(dist: str):
-    try:
-        import importlib.metadata as md
-
-        return md.version(dist)
-    except Exception:
-        return None
-
-
-def _loadavg():
-    """1-minute load average (other processes on a 2-core machine skew timings)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
-def machine_info(gmmmi_versions: dict | None) -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
-                                text=True).stdout.strip() or None
-    except Exception:
-        commit = None
-    cpu_model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        import jax
-
-        jax_backend = jax.default_backend()
-        jax_devices = [str(d) for d in jax.devices()]
-    except Exception:
-        jax_backend, jax_devices = None, None
-    return {
-        "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "load_avg_1m_at_start": _loadavg(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "jax_backend": jax_backend,
-        "jax_devices": jax_devices,
-        "git_commit": commit,
-        "versions": {d: _version(d) for d in
-                     ("bayes_gmm_mi", "jax", "jaxlib", "numpyro", "numpy", "scipy", "scikit-learn")},
-        "gmmmi_venv_versions": gmmmi_versions,
-    }
 
 
 # --------------------------------------------------------------------------- summary
@@ -481,20 +348,17 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    t_start = time.perf_counter()
     args = parse_args(argv)
     methods = args.methods
     seeds = list(range(args.seeds))
     log(f"bench_core: tasks={args.tasks} sizes={args.sizes} seeds={seeds} methods={methods} "
         f"n_bootstrap={args.n_bootstrap}")
 
-    gmmmi_versions = None
+    venv_versions = None
     if "gmmmi" in methods:
         ensure_gmmmi_venv()
-        v = subprocess.run([str(gmmmi_python()), "-c",
-                            "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-                            "('gmm-mi', 'scikit-learn', 'numpy', 'scipy')}))"],
-                           capture_output=True, text=True)
-        gmmmi_versions = json.loads(v.stdout) if v.returncode == 0 else None
+        venv_versions = gmmmi_versions()
 
     ours_wanted = any(m.startswith("ours") for m in methods)
     if ours_wanted:
@@ -517,7 +381,7 @@ def main(argv=None) -> int:
                      "gmmmi_call": "EstimateMI().fit_estimate(np.column_stack([x, y]))",
                      "ksg_call": "mutual_info_regression(x.reshape(-1, 1), y, n_neighbors=3, random_state=seed)"},
         "truth": truths,
-        "machine": machine_info(gmmmi_versions),
+        "machine": machine_info(venv_versions),
     }
     records: list[dict] = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -526,9 +390,7 @@ def main(argv=None) -> int:
         payload = dict(meta, records=records)
         if extra:
             payload.update(extra)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, payload)
 
     with tempfile.TemporaryDirectory(prefix="bench_core_") as tmpdir:
         tmpdir = Path(tmpdir)
@@ -544,7 +406,7 @@ def main(argv=None) -> int:
 
                     def add(method, rec):
                         rec = dict(base, method=method, **rec)
-                        rec["load_avg_1m"] = _loadavg()
+                        rec["load_avg_1m"] = loadavg()
                         rec.setdefault("ok", True)
                         rec["bias"] = rec["mi"] - truth if rec.get("ok") and rec.get("mi") is not None else None
                         records.append(rec)
@@ -601,9 +463,9 @@ def main(argv=None) -> int:
 
     summary = summarise(records)
     ratios = print_table(summary, truths)
-    total = time.perf_counter() - _T0
+    total = time.perf_counter() - t_start
     save({"summary": [dict(task=k[0], n=k[1], method=k[2], **v) for k, v in summary.items()],
-          "speedups": ratios, "total_runtime_s": total, "load_avg_1m_at_end": _loadavg()})
+          "speedups": ratios, "total_runtime_s": total, "load_avg_1m_at_end": loadavg()})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0
 

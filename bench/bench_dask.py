@@ -50,25 +50,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    REPO_DIR,
+    RESULTS_DIR,
+    fresh_env,
+    jsonable_full,
+    loadavg,
+    log,
+    machine_info,
+    run_seconds,
+    write_json,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
-
-from bench_core import _loadavg, fresh_env, machine_info  # noqa: E402
-from bench_matrix import _jsonable_nested  # noqa: E402
-
-DEFAULT_OUT = BENCH_DIR / "results" / "dask.json"
+DEFAULT_OUT = RESULTS_DIR / "dask.json"
 N_LATENT_FULL = 64
 N_FACTOR_FULL = 8
 RHOS = (0.9, 0.6, 0.3, 0.0)
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
 
 # --------------------------------------------------------------------------- data
 
@@ -152,7 +149,7 @@ def worker_local(data_path, out_path, n_boot, seed, pair_batches) -> int:
         np.savez(Path(out_path).with_suffix(f".{idx}.npz"), draws=res.draws.values,
                  point=res.point_estimate.values, mean=res.mean().values, std=res.std().values,
                  n_components=res.n_components.values)
-    Path(out_path).write_text(json.dumps(_jsonable_nested({"import_s": import_s, "calls": calls})))
+    Path(out_path).write_text(json.dumps(jsonable_full({"import_s": import_s, "calls": calls})))
     return 0
 
 
@@ -164,10 +161,10 @@ def worker_cluster(data_path, out_path, n_boot, seed, pair_batches, n_workers, t
     """
     t_start = time.perf_counter()
     import dask
+    from distributed import Client, LocalCluster, get_task_stream
 
     import bayes_gmm_mi
     from bayes_gmm_mi._matrix import _columns
-    from distributed import Client, LocalCluster, get_task_stream
 
     import_s = time.perf_counter() - t_start
     z, f = _frames(np.load(data_path))
@@ -232,7 +229,7 @@ def worker_cluster(data_path, out_path, n_boot, seed, pair_batches, n_workers, t
     finally:
         client.close()
         cluster.close()
-    Path(out_path).write_text(json.dumps(_jsonable_nested(rec)))
+    Path(out_path).write_text(json.dumps(jsonable_full(rec)))
     return 0
 
 
@@ -247,7 +244,7 @@ def t0_epoch(t0_perf: float) -> float:
 def run_worker_process(kind: str, args: list[str], timeout: float) -> dict:
     out = Path(args[1])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, *args]
-    load_before = _loadavg()
+    load_before = loadavg()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
@@ -255,11 +252,11 @@ def run_worker_process(kind: str, args: list[str], timeout: float) -> dict:
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"ok": False, "wall_s": time.perf_counter() - t0, "error": f"timeout after {timeout:.0f} s",
-                "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+                "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     base = {"wall_s": wall, "process_cpu_s": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
-            "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+            "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     if proc.returncode != 0 or not out.exists():
         return dict(base, ok=False, error=(proc.stderr or proc.stdout)[-3000:])
     rec = json.loads(out.read_text())
@@ -552,9 +549,7 @@ def main(argv=None) -> int:
         payload = dict(meta, **results)
         if extra:
             payload.update(extra)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_jsonable_nested(payload), indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, jsonable_full(payload))
 
     tr = truth(args.rows, args.factors)
     seq = _sequence(args.pair_batches)
@@ -626,8 +621,8 @@ def main(argv=None) -> int:
             build_model(results, n_pairs, full_pairs, w, args.pair_batches)
         save()
     print_report(results, meta)
-    total = time.perf_counter() - _T0
-    save({"total_runtime_s": total, "load_avg_1m_at_end": _loadavg()})
+    total = run_seconds()
+    save({"total_runtime_s": total, "load_avg_1m_at_end": loadavg()})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0
 
@@ -711,9 +706,7 @@ def report_only(path: Path) -> int:
     if payload.get("local", {}).get("ok") and any(payload.get(k, {}).get("ok") for k in CLUSTERS):
         build_model(payload, st["n_pairs"], full, st["workers"], st["pair_batches"])
     print_report(payload, payload)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_jsonable_nested(payload), indent=1))
-    tmp.replace(path)
+    write_json(path, jsonable_full(payload))
     return 0
 
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import resource
 import statistics
 import subprocess
@@ -51,17 +50,25 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    GMMMI_CATEGORICAL_RUNNER,
+    GMMMI_PAIR_RUNNER,
+    REPO_DIR,
+    RESULTS_DIR,
+    ensure_gmmmi_venv,
+    fresh_env,
+    gmmmi_python,
+    jsonable_full,
+    loadavg,
+    log,
+    machine_info,
+    run_seconds,
+    write_json,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
-
-import bench_core  # noqa: E402  (GMM-MI venv, machine info, helpers)
-from bench_core import _jsonable, _loadavg, fresh_env, machine_info  # noqa: E402
-
-CAT_RUNNER = BENCH_DIR / "_gmmmi_categorical_runner.py"
-PAIR_RUNNER = BENCH_DIR / "_gmmmi_pair_runner.py"
-DEFAULT_OUT = BENCH_DIR / "results" / "matrix.json"
+CAT_RUNNER = GMMMI_CATEGORICAL_RUNNER
+PAIR_RUNNER = GMMMI_PAIR_RUNNER
+DEFAULT_OUT = RESULTS_DIR / "matrix.json"
 MATRICES = ("factor", "latent")
 MATRIX_IDS = {"factor": 0, "latent": 1}
 N_LEVELS = 10
@@ -69,17 +76,6 @@ N_FACTORS = 6
 N_LATENT = 10
 LATENT_RHO = {(0, 1): 0.9, (2, 3): 0.7, (4, 5): 0.5, (6, 7): 0.3}
 TRANSFORMED = 5      # latent-latent: z5 = exp(g5 / 2)
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    """Progress line (stderr) with the elapsed wall time of the whole benchmark."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
-
-
-bench_core.log = log
-
 
 # --------------------------------------------------------------------------- data and truth
 
@@ -240,23 +236,8 @@ def worker(argv: list[str]) -> int:
         "n_components": res.n_components.values.tolist(),
         "info_time_s": res.info.get("time_s"), "n_pairs": res.info.get("n_pairs"),
     }
-    Path(out_path).write_text(json.dumps(_jsonable_nested(rec)))
+    Path(out_path).write_text(json.dumps(jsonable_full(rec)))
     return 0
-
-
-def _jsonable_nested(value):
-    """Like bench_core._jsonable but keeps whole (small) matrices; NaN -> null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _jsonable_nested(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable_nested(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable_nested(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable_nested(value.item())
-    return value
 
 
 def _arr(nested) -> np.ndarray:
@@ -267,7 +248,7 @@ def run_ours(matrix: str, data_path: Path, n_boot: int, seed: int, timeout: floa
     out = data_path.with_suffix(".ours.json")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", matrix, str(data_path),
            str(out), str(n_boot), str(seed)]
-    load_before = _loadavg()
+    load_before = loadavg()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
@@ -275,11 +256,11 @@ def run_ours(matrix: str, data_path: Path, n_boot: int, seed: int, timeout: floa
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"ok": False, "wall_s": time.perf_counter() - t0, "error": f"timeout after {timeout:.0f} s",
-                "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+                "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     base = {"wall_s": wall, "process_cpu_s": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
-            "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+            "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     if proc.returncode != 0 or not out.exists():
         return dict(base, ok=False, error=(proc.stderr or proc.stdout)[-2000:])
     rec = json.loads(out.read_text())
@@ -302,19 +283,19 @@ def run_gmmmi_pair(matrix: str, pair: tuple[int, int], data: dict, tmpdir: Path,
     else:
         np.savez(path, x=data["latents"][:, pair[0]], y=data["latents"][:, pair[1]])
         runner = PAIR_RUNNER
-    cmd = [str(bench_core.gmmmi_python()), str(runner), str(path), str(out), str(n_boot)]
-    load_before = _loadavg()
+    cmd = [str(gmmmi_python()), str(runner), str(path), str(out), str(n_boot)]
+    load_before = loadavg()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"ok": False, "wall_s": time.perf_counter() - t0, "error": f"timeout after {timeout:.0f} s",
-                "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+                "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     base = {"wall_s": wall, "process_cpu_s": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
-            "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+            "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     if proc.returncode != 0 or not out.exists():
         return dict(base, ok=False, error=(proc.stderr or proc.stdout)[-1500:])
     rec = json.loads(out.read_text())
@@ -408,7 +389,7 @@ def accuracy(matrix: str, ours: dict, truth: np.ndarray) -> dict:
 
 
 def report_matrix(matrix: str, part: dict) -> None:
-    ours, truth = part.get("ours"), part["truth_mi"]
+    ours = part.get("ours")
     print()
     title = ("6 x 6 factor-by-latent (10-level factors)" if matrix == "factor"
              else "10 x 10 latent-latent")
@@ -630,9 +611,7 @@ def add_extra_pairs(args) -> int:
                                    part.get("ours"))
                 part.setdefault("gmmmi_extra", []).append(rec)
                 part["agreement"] = agreement(part)
-                tmp = path.with_suffix(".json.tmp")
-                tmp.write_text(json.dumps(_jsonable_nested(payload), indent=1))
-                tmp.replace(path)
+                write_json(path, jsonable_full(payload))
     return report_only(path)
 
 
@@ -654,9 +633,7 @@ def report_only(path: Path) -> int:
             part["speedups_cpu"] = speedups_cpu(part["extrapolation_cpu"], ours)
         part["agreement"] = agreement(part)
         report_matrix(matrix, part)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_jsonable_nested(payload), indent=1))
-    tmp.replace(path)
+    write_json(path, jsonable_full(payload))
     return 0
 
 
@@ -667,14 +644,14 @@ def main(argv=None) -> int:
     if args.report is not None:
         return report_only(args.report)
     if args.into is not None:
-        bench_core.ensure_gmmmi_venv()
+        ensure_gmmmi_venv()
         return add_extra_pairs(args)
     log(f"bench_matrix: matrices={args.matrices} N factor={args.n_factor} latent={args.n_latent} "
         f"B={args.n_bootstrap} seed={args.seed} gmmmi={'skip' if args.skip_gmmmi else ('all pairs' if args.all_pairs else f'{args.pairs_per_stratum} pairs per stratum')}")
     gmmmi_versions = None
     if not args.skip_gmmmi:
-        bench_core.ensure_gmmmi_venv()
-        v = subprocess.run([str(bench_core.gmmmi_python()), "-c",
+        ensure_gmmmi_venv()
+        v = subprocess.run([str(gmmmi_python()), "-c",
                             "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
                             "('gmm-mi', 'scikit-learn', 'numpy', 'scipy')}))"],
                            capture_output=True, text=True)
@@ -715,9 +692,7 @@ def main(argv=None) -> int:
         payload = dict(meta, matrices=parts)
         if extra:
             payload.update(extra)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_jsonable_nested(payload), indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, jsonable_full(payload))
 
     with tempfile.TemporaryDirectory(prefix="bench_matrix_") as tmpdir:
         tmpdir = Path(tmpdir)
@@ -766,8 +741,8 @@ def main(argv=None) -> int:
                 part["agreement"] = agreement(part)
             save()
             report_matrix(matrix, part)
-    total = time.perf_counter() - _T0
-    save({"total_runtime_s": total, "load_avg_1m_at_end": _loadavg()})
+    total = run_seconds()
+    save({"total_runtime_s": total, "load_avg_1m_at_end": loadavg()})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0
 

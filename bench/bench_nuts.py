@@ -40,22 +40,20 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    REPO_DIR,
+    RESULTS_DIR,
+    fresh_env,
+    jsonable,
+    loadavg,
+    log,
+    machine_info,
+    run_seconds,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-DEFAULT_OUT = BENCH_DIR / "results" / "nuts.json"
+DEFAULT_OUT = RESULTS_DIR / "nuts.json"
 DEFAULT_BEFORE = "4498d3e"  # main before issue 12's sampler and integration changes
 CASES = ("gmm2", "gmm4", "gmm6", "gmm8", "gaussian-k2")
-
-sys.path.insert(0, str(BENCH_DIR))
-from bench_core import _jsonable, _loadavg, fresh_env, machine_info  # noqa: E402
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    """Progress line on stderr, with the elapsed time of the whole benchmark."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def case_data(case: str, n: int) -> tuple[np.ndarray, np.ndarray, int | str]:
@@ -117,7 +115,7 @@ def worker(argv: list[str]) -> int:
         rec["ess_per_s"] = rec["ess_bulk"] / rec["warm_s"]
     rec["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:200]}" for w in caught
                               if not issubclass(w.category, (DeprecationWarning, FutureWarning))})
-    Path(out_path).write_text(json.dumps(_jsonable(rec)))
+    Path(out_path).write_text(json.dumps(jsonable(rec)))
     return 0
 
 
@@ -128,7 +126,7 @@ def run_version(label: str, pythonpath: str | None, data_path: Path, k, timeout:
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data_path), str(out), str(k)]
-    load = _loadavg()
+    load = loadavg()
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO_DIR,
@@ -136,7 +134,7 @@ def run_version(label: str, pythonpath: str | None, data_path: Path, k, timeout:
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timeout after {timeout:.0f} s"}
     base = {"wall_s": time.perf_counter() - t0, "load_avg_1m_before": load,
-            "load_avg_1m_after": _loadavg()}
+            "load_avg_1m_after": loadavg()}
     if proc.returncode != 0 or not out.exists():
         return dict(base, ok=False, error=(proc.stderr or proc.stdout)[-2000:])
     return dict(json.loads(out.read_text()), ok=True, **base)
@@ -184,7 +182,7 @@ def main(argv=None) -> int:
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(_jsonable(dict(meta, records=rows)), indent=1))
+        args.out.write_text(json.dumps(jsonable(dict(meta, records=rows)), indent=1))
 
     with tempfile.TemporaryDirectory(prefix="bench_nuts_") as tmp:
         tmp = Path(tmp)
@@ -222,7 +220,7 @@ def main(argv=None) -> int:
                     subprocess.run(["git", "worktree", "remove", "--force", path],
                                    cwd=REPO_DIR, capture_output=True)
     print_table(rows)
-    meta["total_runtime_s"] = time.perf_counter() - _T0
+    meta["total_runtime_s"] = run_seconds()
     save()
     return 0
 

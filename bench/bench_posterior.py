@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import resource
 import subprocess
 import sys
@@ -40,10 +38,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import (
+    REPO_DIR,
+    RESULTS_DIR,
+    fresh_env,
+    jsonable,
+    loadavg,
+    log,
+    machine_info,
+    run_seconds,
+    write_json,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-DEFAULT_OUT = BENCH_DIR / "results" / "posterior.json"
+DEFAULT_OUT = RESULTS_DIR / "posterior.json"
 DATASET = "gamma-exponential"
 METHODS = ("ours-mcmc", "ours-vi", "ours-bootstrap", "reference")
 
@@ -51,16 +58,6 @@ METHODS = ("ours-mcmc", "ours-vi", "ours-bootstrap", "reference")
 TARGET_MCMC_S = 60.0
 TARGET_SVI_S = 10.0
 TARGET_RATIO = 5.0
-
-sys.path.insert(0, str(BENCH_DIR))
-from bench_core import _jsonable, _loadavg, fresh_env, machine_info  # noqa: E402
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    """Progress line on stderr, with the elapsed time of the whole benchmark."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- worker
@@ -117,7 +114,7 @@ def _ours_record(res, elapsed: float) -> dict:
         "n_components": int(res.n_components),
         "n_draws": int(np.size(res.draws)),
         "n_chains": int(getattr(res, "n_chains", 1)),
-        "info": _jsonable({k: info[k] for k in _INFO_KEYS if k in info}),
+        "info": jsonable({k: info[k] for k in _INFO_KEYS if k in info}),
     }
 
 
@@ -167,7 +164,7 @@ def worker(argv: list[str]) -> int:
         caught = [f"{w.category.__name__}: {str(w.message)[:300]}" for w in wlist
                   if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
     rec["warnings"] = sorted(set(caught))
-    Path(out_path).write_text(json.dumps(_jsonable(rec)))
+    Path(out_path).write_text(json.dumps(jsonable(rec)))
     return 0
 
 
@@ -179,7 +176,7 @@ def run_fresh(method: str, data_path: Path, seed: int, cfg: dict, timeout: float
     out = data_path.with_suffix(f".{method}.json")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", method, str(data_path),
            str(out), str(seed), json.dumps(cfg)]
-    load_before = _loadavg()
+    load_before = loadavg()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
@@ -187,12 +184,12 @@ def run_fresh(method: str, data_path: Path, seed: int, cfg: dict, timeout: float
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"ok": False, "wall_s": time.perf_counter() - t0, "error": f"timeout after {timeout:.0f} s",
-                "load_avg_1m_before": load_before, "load_avg_1m_after": _loadavg()}
+                "load_avg_1m_before": load_before, "load_avg_1m_after": loadavg()}
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     base = {"wall_s": wall, "cpu_s": cpu, "load_avg_1m_before": load_before,
-            "load_avg_1m_after": _loadavg()}
+            "load_avg_1m_after": loadavg()}
     if proc.returncode != 0 or not out.exists():
         return dict(base, ok=False, error=(proc.stderr or proc.stdout)[-2000:])
     rec = json.loads(out.read_text())
@@ -367,9 +364,7 @@ def main(argv=None) -> int:
         payload = dict(meta, records=records, comparisons=comparisons)
         if extra:
             payload.update(extra)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_jsonable(payload), indent=1))
-        tmp.replace(args.out)
+        write_json(args.out, jsonable(payload))
 
     with tempfile.TemporaryDirectory(prefix="bench_posterior_") as tmpdir:
         for seed in seeds:
@@ -398,8 +393,8 @@ def main(argv=None) -> int:
                     log(f"seed={seed} {method}: FAILED: {str(rec.get('error', '')).strip()[-500:]}")
 
     print_table(records, comparisons, truth)
-    total = time.perf_counter() - _T0
-    save({"total_runtime_s": total, "load_avg_1m_at_end": _loadavg()})
+    total = run_seconds()
+    save({"total_runtime_s": total, "load_avg_1m_at_end": loadavg()})
     log(f"done in {total:.0f} s; results written to {args.out}")
     return 0
 
