@@ -1,4 +1,9 @@
-"""bayes_gmm_mi.calibration: the study runs, resumes from its cache, and is summarised right."""
+"""studies.calibration: the study runs, resumes from its cache, and is summarised right.
+
+The study lives outside the package (studies/calibration/); pyproject.toml's pytest
+setting ``pythonpath = ["."]`` puts the repository root on sys.path for this import.
+``cal`` is the module that holds the functions (the tests patch its private helpers).
+"""
 
 import json
 import math
@@ -7,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from bayes_gmm_mi import calibration as cal
+from studies.calibration import study as cal
 
 TINY = {"bootstrap": {"n_bootstrap": 5}}
 

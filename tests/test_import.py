@@ -38,7 +38,6 @@ def _loaded_after(statement: str) -> list[str]:
     "mi_matrix, compare, datasets",
     "import bayes_gmm_mi.datasets",
     "import bayes_gmm_mi.plotting",
-    "import bayes_gmm_mi.calibration",
     "import bayes_gmm_mi.cli",
 ])
 def test_import_loads_no_heavy_dependency(statement):
@@ -56,3 +55,17 @@ def test_version_is_the_installed_distribution_version():
     import bayes_gmm_mi
 
     assert bayes_gmm_mi.__version__ == importlib.metadata.version("bayes_gmm_mi")
+
+
+def test_the_package_does_not_import_sklearn():
+    """scikit-learn is a test/study dependency only ([dev], [study] extras), not the package's."""
+    import pathlib
+    import re
+
+    import bayes_gmm_mi
+
+    root = pathlib.Path(bayes_gmm_mi.__file__).parent
+    pattern = re.compile(r"^\s*(import sklearn|from sklearn\b)", re.MULTILINE)
+    offenders = [str(p.relative_to(root)) for p in sorted(root.rglob("*.py"))
+                 if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
