@@ -128,8 +128,12 @@ def loadavg() -> float | None:
 def machine_info(gmmmi_versions: dict | None = None) -> dict:
     """Platform, CPU, load, JAX backend, git commit and package versions of this run."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
-                                text=True).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True
+            ).stdout.strip()
+            or None
+        )
     except Exception:
         commit = None
     cpu_model = None
@@ -159,8 +163,10 @@ def machine_info(gmmmi_versions: dict | None = None) -> dict:
         "jax_backend": jax_backend,
         "jax_devices": jax_devices,
         "git_commit": commit,
-        "versions": {d: version(d) for d in
-                     ("bayes_gmm_mi", "jax", "jaxlib", "numpyro", "numpy", "scipy", "scikit-learn")},
+        "versions": {
+            d: version(d)
+            for d in ("bayes_gmm_mi", "jax", "jaxlib", "numpyro", "numpy", "scipy", "scikit-learn")
+        },
         "gmmmi_venv_versions": gmmmi_versions,
     }
 
@@ -215,7 +221,9 @@ def ensure_gmmmi_venv() -> Path:
             )
     ok = subprocess.run(check, capture_output=True, text=True)
     if ok.returncode != 0:
-        raise SystemExit(f"GMM-MI installed but does not import:\n{ok.stderr[-3000:]}\nUse --skip-gmmmi.")
+        raise SystemExit(
+            f"GMM-MI installed but does not import:\n{ok.stderr[-3000:]}\nUse --skip-gmmmi."
+        )
     GMMMI_STAMP.touch()
     log("GMM-MI environment ready")
     return py
@@ -223,10 +231,16 @@ def ensure_gmmmi_venv() -> Path:
 
 def gmmmi_versions() -> dict | None:
     """Versions of gmm-mi, scikit-learn, numpy and scipy in bench/.venv-gmmmi (None if unknown)."""
-    v = subprocess.run([str(gmmmi_python()), "-c",
-                        "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-                        "('gmm-mi', 'scikit-learn', 'numpy', 'scipy')}))"],
-                       capture_output=True, text=True)
+    v = subprocess.run(
+        [
+            str(gmmmi_python()),
+            "-c",
+            "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
+            "('gmm-mi', 'scikit-learn', 'numpy', 'scipy')}))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     return json.loads(v.stdout) if v.returncode == 0 else None
 
 

@@ -194,13 +194,22 @@ class GMMMIRunner:
                 raise TypeError(f"GMMMIRunner.{name} must be a path; got {value!r}.")
             if not Path(value).exists():
                 raise ValueError(f"GMMMIRunner.{name}: {value} does not exist.")
-        if isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, numbers.Real) \
-                or not self.timeout_s > 0:
-            raise ValueError(f"GMMMIRunner.timeout_s must be a positive number; got {self.timeout_s!r}.")
+        if (
+            isinstance(self.timeout_s, bool)
+            or not isinstance(self.timeout_s, numbers.Real)
+            or not self.timeout_s > 0
+        ):
+            raise ValueError(
+                f"GMMMIRunner.timeout_s must be a positive number; got {self.timeout_s!r}."
+            )
         if self.max_timeouts is not None and (
-                isinstance(self.max_timeouts, bool) or not isinstance(self.max_timeouts, numbers.Integral)
-                or self.max_timeouts < 1):
-            raise ValueError(f"GMMMIRunner.max_timeouts must be None or an int >= 1; got {self.max_timeouts!r}.")
+            isinstance(self.max_timeouts, bool)
+            or not isinstance(self.max_timeouts, numbers.Integral)
+            or self.max_timeouts < 1
+        ):
+            raise ValueError(
+                f"GMMMIRunner.max_timeouts must be None or an int >= 1; got {self.max_timeouts!r}."
+            )
 
 
 @dataclass
@@ -296,7 +305,9 @@ def _merge_settings(settings: Mapping[str, Mapping[str, Any]] | None) -> dict[st
         raise TypeError(f"settings must be a dict method -> dict of options; got {settings!r}.")
     for method, opts in settings.items():
         if method not in METHODS:
-            raise ValueError(f"settings: unknown method {method!r}; valid methods are {', '.join(METHODS)}.")
+            raise ValueError(
+                f"settings: unknown method {method!r}; valid methods are {', '.join(METHODS)}."
+            )
         if not isinstance(opts, Mapping):
             raise TypeError(f"settings[{method!r}] must be a dict; got {opts!r}.")
         for key, value in opts.items():
@@ -336,13 +347,15 @@ def method_applies(method: str, task: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # Data and records
 # --------------------------------------------------------------------------- #
-def _seed_sequence(task: str, n: int, dataset: int, random_state: int, *extra: int
-                   ) -> np.random.SeedSequence:
+def _seed_sequence(
+    task: str, n: int, dataset: int, random_state: int, *extra: int
+) -> np.random.SeedSequence:
     return np.random.SeedSequence([random_state, zlib.crc32(task.encode()), n, dataset, *extra])
 
 
-def sample_dataset(task: Any, n: int, dataset: int, random_state: int = 0
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def sample_dataset(
+    task: Any, n: int, dataset: int, random_state: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Data set number ``dataset`` of size ``n`` of a task, as every method sees it.
 
     Parameters
@@ -377,8 +390,9 @@ def _settings_key(method: str, settings: dict, fit_options: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
-def record_path(cache_dir: str | os.PathLike, task: str, n: int, dataset: int, method: str,
-                key: str) -> Path:
+def record_path(
+    cache_dir: str | os.PathLike, task: str, n: int, dataset: int, method: str, key: str
+) -> Path:
     """Path of one record: ``{task}_n{N}_r{dataset:03d}_{method}_{key}.json``.
 
     ``key`` is a hash of the method's settings (and, for our methods, of the
@@ -456,8 +470,9 @@ def _short_warnings(caught: list) -> list[str]:
     return seen[:8]
 
 
-def _base_record(t: _Task, n: int, dataset: int, method: str, random_state: int,
-                 settings: dict, key: str) -> dict:
+def _base_record(
+    t: _Task, n: int, dataset: int, method: str, random_state: int, settings: dict, key: str
+) -> dict:
     return {
         "schema": _SCHEMA,
         "task": t.name,
@@ -483,8 +498,16 @@ def _base_record(t: _Task, n: int, dataset: int, method: str, random_state: int,
 # --------------------------------------------------------------------------- #
 # The methods
 # --------------------------------------------------------------------------- #
-def _run_ours(t: _Task, x, y, methods: list[str], seed: int, settings: dict,
-              fit_options: dict, bases: dict[str, dict]) -> dict[str, dict]:
+def _run_ours(
+    t: _Task,
+    x,
+    y,
+    methods: list[str],
+    seed: int,
+    settings: dict,
+    fit_options: dict,
+    bases: dict[str, dict],
+) -> dict[str, dict]:
     """One EM fit, then each requested method's draws; returns records by method."""
     from bayes_gmm_mi import GMMMI, GMMCategoricalMI
 
@@ -498,16 +521,22 @@ def _run_ours(t: _Task, x, y, methods: list[str], seed: int, settings: dict,
         except Exception as exc:  # a failed fit is a result of the study
             logger.warning("%s N=%d: fit failed: %s", t.name, len(x), exc)
             for m in methods:
-                out[m].update(error=f"fit: {type(exc).__name__}: {exc}"[:500],
-                              time_s=time.perf_counter() - start,
-                              warnings=_short_warnings(caught))
+                out[m].update(
+                    error=f"fit: {type(exc).__name__}: {exc}"[:500],
+                    time_s=time.perf_counter() - start,
+                    warnings=_short_warnings(caught),
+                )
             return out
         fit_time = time.perf_counter() - start
         fit_warnings = _short_warnings(caught)
     for m in methods:
         rec = out[m]
-        rec.update(fit_time_s=fit_time, n_components=int(est.n_components_),
-                   point_estimate=_finite(est.mi_), mc_error=_finite(est.mc_error_))
+        rec.update(
+            fit_time_s=fit_time,
+            n_components=int(est.n_components_),
+            point_estimate=_finite(est.mi_),
+            mc_error=_finite(est.mc_error_),
+        )
         opts = dict(settings[m])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -520,10 +549,12 @@ def _run_ours(t: _Task, x, y, methods: list[str], seed: int, settings: dict,
                     res = est.estimate_mi(method=m)
             except Exception as exc:
                 logger.warning("%s N=%d: %s failed: %s", t.name, len(x), m, exc)
-                rec.update(error=f"{type(exc).__name__}: {exc}"[:500],
-                           draw_time_s=time.perf_counter() - start,
-                           time_s=fit_time + time.perf_counter() - start,
-                           warnings=fit_warnings + _short_warnings(caught))
+                rec.update(
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                    draw_time_s=time.perf_counter() - start,
+                    time_s=fit_time + time.perf_counter() - start,
+                    warnings=fit_warnings + _short_warnings(caught),
+                )
                 continue
             draw_time = time.perf_counter() - start
         draws = np.asarray(res.draws, np.float64)
@@ -546,7 +577,8 @@ def _run_ours(t: _Task, x, y, methods: list[str], seed: int, settings: dict,
                 rec[key] = _finite(res.info[key])
         if m == "mcmc":
             rec["diagnostics"] = {
-                k: _finite(res.info.get(k)) for k in ("r_hat", "ess_bulk", "ess_tail", "divergences")
+                k: _finite(res.info.get(k))
+                for k in ("r_hat", "ess_bulk", "ess_tail", "divergences")
             }
     return out
 
@@ -561,19 +593,28 @@ def _run_ksg(t: _Task, x, y, seed: int, settings: dict, base: dict) -> dict:
     try:
         if t.discrete_y:
             _, labels = np.unique(np.asarray(y), return_inverse=True)
-            value = mutual_info_classif(X, labels, discrete_features=False, n_neighbors=k,
-                                        random_state=seed)[0]
+            value = mutual_info_classif(
+                X, labels, discrete_features=False, n_neighbors=k, random_state=seed
+            )[0]
             rec["estimator"] = "sklearn.feature_selection.mutual_info_classif (Ross 2014)"
         else:
-            value = mutual_info_regression(X, np.asarray(y, np.float64).ravel(),
-                                           discrete_features=False, n_neighbors=k,
-                                           random_state=seed)[0]
+            value = mutual_info_regression(
+                X,
+                np.asarray(y, np.float64).ravel(),
+                discrete_features=False,
+                n_neighbors=k,
+                random_state=seed,
+            )[0]
             rec["estimator"] = "sklearn.feature_selection.mutual_info_regression (KSG)"
     except Exception as exc:
         rec.update(error=f"{type(exc).__name__}: {exc}"[:500], time_s=time.perf_counter() - start)
         return rec
-    rec.update(ok=True, estimate=float(value), point_estimate=float(value),
-               time_s=time.perf_counter() - start)
+    rec.update(
+        ok=True,
+        estimate=float(value),
+        point_estimate=float(value),
+        time_s=time.perf_counter() - start,
+    )
     return rec
 
 
@@ -584,8 +625,13 @@ def _run_gmmmi(t: _Task, x, y, runner: GMMMIRunner, settings: dict, base: dict) 
         if t.discrete_y:
             _, labels = np.unique(np.asarray(y), return_inverse=True)
             np.savez(data, x=np.asarray(x, float).ravel(), labels=labels.astype(np.int64))
-            cmd = [str(runner.python), str(runner.categorical_runner), str(data), str(result),
-                   str(int(settings["n_bootstrap"]))]
+            cmd = [
+                str(runner.python),
+                str(runner.categorical_runner),
+                str(data),
+                str(result),
+                str(int(settings["n_bootstrap"])),
+            ]
         else:
             np.savez(data, x=np.asarray(x, float).ravel(), y=np.asarray(y, float).ravel())
             cmd = [str(runner.python), str(runner.runner), str(data), str(result)]
@@ -593,8 +639,9 @@ def _run_gmmmi(t: _Task, x, y, runner: GMMMIRunner, settings: dict, base: dict) 
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=runner.timeout_s)
         except subprocess.TimeoutExpired:
-            rec.update(error=f"timeout after {runner.timeout_s:g} s",
-                       wall_s=time.perf_counter() - start)
+            rec.update(
+                error=f"timeout after {runner.timeout_s:g} s", wall_s=time.perf_counter() - start
+            )
             return rec
         wall = time.perf_counter() - start
         out = _read_json(result) if result.exists() else None
@@ -606,10 +653,16 @@ def _run_gmmmi(t: _Task, x, y, runner: GMMMIRunner, settings: dict, base: dict) 
         rec["error"] = str(out.get("error"))[:500]
         return rec
     mean, sd = _finite(out.get("mi")), _finite(out.get("std"))
-    rec.update(ok=mean is not None, estimate=mean, std=sd, intervals=_normal_intervals(mean, sd),
-               time_s=_finite(out.get("time_s")), n_components=out.get("n_components"),
-               gmm_mi_version=out.get("gmm_mi_version"),
-               warnings=list(out.get("warnings") or [])[:8])
+    rec.update(
+        ok=mean is not None,
+        estimate=mean,
+        std=sd,
+        intervals=_normal_intervals(mean, sd),
+        time_s=_finite(out.get("time_s")),
+        n_components=out.get("n_components"),
+        gmm_mi_version=out.get("gmm_mi_version"),
+        warnings=list(out.get("warnings") or [])[:8],
+    )
     if "class_n_components" in out:
         rec["n_components"] = out["class_n_components"]
     return rec
@@ -636,6 +689,7 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Any]:
         yield bar
     finally:
         bar.close()
+
 
 def run_study(
     tasks: Sequence[Any],
@@ -721,13 +775,18 @@ def run_study(
                 f"n_datasets names methods that are not in methods: {sorted(unknown)}; "
                 f"methods are {methods}."
             )
-        counts = {m: _check_positive_ints(f"n_datasets[{m!r}]", [n_datasets.get(m, 0) or 0], 0)[0]
-                  for m in methods}
+        counts = {
+            m: _check_positive_ints(f"n_datasets[{m!r}]", [n_datasets.get(m, 0) or 0], 0)[0]
+            for m in methods
+        }
     else:
         (r,) = _check_positive_ints("n_datasets", [n_datasets], 1)
         counts = {m: r for m in methods}
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
-            or random_state < 0:
+    if (
+        isinstance(random_state, bool)
+        or not isinstance(random_state, numbers.Integral)
+        or random_state < 0
+    ):
         raise ValueError(f"random_state must be an int >= 0; got {random_state!r}.")
     if not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir must be a path; got {cache_dir!r}.")
@@ -740,12 +799,22 @@ def run_study(
     if fit_options:
         from bayes_gmm_mi import GMMMI
 
-        reserved = {"random_state", "method", "n_bootstrap", "num_chains", "num_warmup",
-                    "num_samples", "svi_steps", "svi_learning_rate"}
+        reserved = {
+            "random_state",
+            "method",
+            "n_bootstrap",
+            "num_chains",
+            "num_warmup",
+            "num_samples",
+            "svi_steps",
+            "svi_learning_rate",
+        }
         valid = set(GMMMI().get_params()) - reserved
         bad = sorted(set(fit_options) - valid)
         if bad:
-            raise ValueError(f"fit_options: unknown or reserved options {bad}; valid: {sorted(valid)}.")
+            raise ValueError(
+                f"fit_options: unknown or reserved options {bad}; valid: {sorted(valid)}."
+            )
     if "gmmmi" in methods and counts["gmmmi"] > 0 and not cached_only:
         if gmmmi is None:
             raise ValueError("method 'gmmmi' needs gmmmi=GMMMIRunner(python, runner, ...).")
@@ -769,7 +838,9 @@ def run_study(
     for t in tlist:
         for m in methods:
             if not applies(m, t):
-                logger.info("%s does not apply to task %s (multivariate x or y); skipped.", m, t.name)
+                logger.info(
+                    "%s does not apply to task %s (multivariate x or y); skipped.", m, t.name
+                )
     records: list[dict] = []
     n_new = 0
     timeouts: dict[tuple[str, int], int] = {}
@@ -789,16 +860,27 @@ def run_study(
             todo = [] if cached_only else [m for m in wanted if m not in found]
             if "gmmmi" in found and str(found["gmmmi"].get("error") or "").startswith("timeout"):
                 timeouts[(t.name, n)] = timeouts.get((t.name, n), 0) + 1
-            if ("gmmmi" in todo and gmmmi is not None and gmmmi.max_timeouts is not None
-                    and timeouts.get((t.name, n), 0) >= gmmmi.max_timeouts):
+            if (
+                "gmmmi" in todo
+                and gmmmi is not None
+                and gmmmi.max_timeouts is not None
+                and timeouts.get((t.name, n), 0) >= gmmmi.max_timeouts
+            ):
                 todo.remove("gmmmi")
                 wanted.remove("gmmmi")
-                logger.warning("%s N=%d r=%d gmmmi: not run (%d earlier runs timed out)",
-                               t.name, n, r, timeouts[(t.name, n)])
+                logger.warning(
+                    "%s N=%d r=%d gmmmi: not run (%d earlier runs timed out)",
+                    t.name,
+                    n,
+                    r,
+                    timeouts[(t.name, n)],
+                )
             if todo:
                 x, y = sample_dataset(t.task, n, r, random_state)
                 seed = _estimator_seed(t.name, n, r, random_state)
-                bases = {m: _base_record(t, n, r, m, random_state, merged[m], keys[m]) for m in todo}
+                bases = {
+                    m: _base_record(t, n, r, m, random_state, merged[m], keys[m]) for m in todo
+                }
                 new: dict[str, dict] = {}
                 ours = [m for m in todo if m in OUR_METHODS]
                 if ours:
@@ -814,15 +896,25 @@ def run_study(
                     rec["from_cache"] = False
                     found[m] = rec
                     n_new += 1
-                    logger.info("%s N=%d r=%d %s: %s (%.2f s)", t.name, n, r, m,
-                                f"{rec['estimate']:.4f}" if rec.get("ok") else rec.get("error"),
-                                rec.get("time_s") or float("nan"))
+                    logger.info(
+                        "%s N=%d r=%d %s: %s (%.2f s)",
+                        t.name,
+                        n,
+                        r,
+                        m,
+                        f"{rec['estimate']:.4f}" if rec.get("ok") else rec.get("error"),
+                        rec.get("time_s") or float("nan"),
+                    )
             for m in wanted:
                 if m in found:
                     records.append(found[m])
                 bar.update(1)
-    logger.info("calibration study: %d records, %d computed, %d from the cache",
-                len(records), n_new, len(records) - n_new)
+    logger.info(
+        "calibration study: %d records, %d computed, %d from the cache",
+        len(records),
+        n_new,
+        len(records) - n_new,
+    )
     return records
 
 
@@ -881,8 +973,9 @@ def wilson_interval(successes: int, trials: int, prob: float = 0.95) -> tuple[fl
     return (max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half)))
 
 
-def _interval_of(rec: Mapping, level: float, interval: str, bootstrap_interval: str
-                 ) -> tuple[float, float] | None:
+def _interval_of(
+    rec: Mapping, level: float, interval: str, bootstrap_interval: str
+) -> tuple[float, float] | None:
     method = rec.get("method")
     if method == "ksg":
         return None
@@ -965,7 +1058,8 @@ def summarise(
         raise ValueError(f"interval must be one of {list(_INTERVAL_KINDS)}; got {interval!r}.")
     if bootstrap_interval not in ("percentile", "basic"):
         raise ValueError(
-            f"bootstrap_interval must be 'percentile' or 'basic'; got {bootstrap_interval!r}.")
+            f"bootstrap_interval must be 'percentile' or 'basic'; got {bootstrap_interval!r}."
+        )
     levels = [float(lv) for lv in levels]
     for lv in levels:
         if not 0.0 < lv < 1.0:
@@ -992,8 +1086,13 @@ def summarise(
         ok = [r for r in recs if r.get("ok", True)]
         est = np.array([float(r["estimate"]) for r in ok])
         row: dict[str, Any] = {
-            "task": task, "n": n, "method": method, "truth": truth,
-            "n_records": len(recs), "n_ok": len(ok), "n_failed": len(recs) - len(ok),
+            "task": task,
+            "n": n,
+            "method": method,
+            "truth": truth,
+            "n_records": len(recs),
+            "n_ok": len(ok),
+            "n_failed": len(recs) - len(ok),
         }
         k = est.size
         row["mean_estimate"] = float(est.mean()) if k else math.nan
@@ -1002,7 +1101,9 @@ def summarise(
         row["bias_se"] = row["sd_estimates"] / math.sqrt(k) if k >= 2 else math.nan
         row["rel_bias"] = row["bias"] / truth if truth != 0 else math.nan
         row["rmse"] = float(np.sqrt(np.mean((est - truth) ** 2))) if k else math.nan
-        pts = np.array([float(r["point_estimate"]) for r in ok if r.get("point_estimate") is not None])
+        pts = np.array(
+            [float(r["point_estimate"]) for r in ok if r.get("point_estimate") is not None]
+        )
         row["bias_point"] = float(pts.mean()) - truth if pts.size else math.nan
         row["rmse_point"] = float(np.sqrt(np.mean((pts - truth) ** 2))) if pts.size else math.nan
         stds = [float(r["std"]) for r in ok if r.get("std") is not None]
@@ -1018,23 +1119,25 @@ def summarise(
                 hits = sum(lo <= truth <= hi for lo, hi in pairs)
                 p = hits / len(pairs)
                 low, high = wilson_interval(hits, len(pairs), 0.95)
-                row.update({
-                    f"coverage_{tag}": p,
-                    f"coverage_{tag}_se": math.sqrt(p * (1 - p) / len(pairs)),
-                    f"coverage_{tag}_low": low,
-                    f"coverage_{tag}_high": high,
-                    f"width_{tag}": float(np.mean([hi - lo for lo, hi in pairs])),
-                })
+                row.update(
+                    {
+                        f"coverage_{tag}": p,
+                        f"coverage_{tag}_se": math.sqrt(p * (1 - p) / len(pairs)),
+                        f"coverage_{tag}_low": low,
+                        f"coverage_{tag}_high": high,
+                        f"width_{tag}": float(np.mean([hi - lo for lo, hi in pairs])),
+                    }
+                )
             else:
-                row.update({f"coverage_{tag}{s}": math.nan
-                            for s in ("", "_se", "_low", "_high")})
+                row.update({f"coverage_{tag}{s}": math.nan for s in ("", "_se", "_low", "_high")})
                 row[f"width_{tag}"] = math.nan
         rows.append(row)
     table = pd.DataFrame(rows)
     table["_order"] = table["method"].map(lambda m: order.get(m, len(order)))
     table = table.sort_values(["task", "n", "_order"]).drop(columns="_order").reset_index(drop=True)
-    table.attrs.update(interval=interval, bootstrap_interval=bootstrap_interval,
-                       levels=tuple(levels))
+    table.attrs.update(
+        interval=interval, bootstrap_interval=bootstrap_interval, levels=tuple(levels)
+    )
     return table
 
 
@@ -1080,7 +1183,9 @@ def pooled_coverage(summary: Any, *, exclude_zero_truth: bool = True) -> Any:
         rows.append(row)
     table = pd.DataFrame(rows)
     if not table.empty:
-        table = table.sort_values(["n", "method"], key=lambda c: c.map(order) if c.name == "method" else c)
+        table = table.sort_values(
+            ["n", "method"], key=lambda c: c.map(order) if c.name == "method" else c
+        )
     return table.reset_index(drop=True)
 
 
@@ -1100,8 +1205,21 @@ def format_summary(summary: Any, *, n: int | None = None, digits: int = 3) -> st
     -------
     str
     """
-    _check_summary(summary, ["task", "n", "method", "bias", "bias_se", "rmse", "coverage_68",
-                             "coverage_95", "width_95", "time_mean_s"])
+    _check_summary(
+        summary,
+        [
+            "task",
+            "n",
+            "method",
+            "bias",
+            "bias_se",
+            "rmse",
+            "coverage_68",
+            "coverage_95",
+            "width_95",
+            "time_mean_s",
+        ],
+    )
     sub = summary if n is None else summary[summary["n"] == n]
 
     def num(v: float, d: int = digits) -> str:
@@ -1115,15 +1233,18 @@ def format_summary(summary: Any, *, n: int | None = None, digits: int = 3) -> st
     def cov(p: float, e: float) -> str:
         return "–" if math.isnan(p) else f"{100 * p:.0f} ± {100 * e:.0f}"
 
-    lines = ["| task | N | method | R (failed) | truth | bias ± se | RMSE | cover 68 % | "
-             "cover 95 % | width 95 % | time (s) |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| task | N | method | R (failed) | truth | bias ± se | RMSE | cover 68 % | "
+        "cover 95 % | width 95 % | time (s) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for _, r in sub.iterrows():
         failed = f" ({int(r['n_failed'])})" if r["n_failed"] else ""
         lines.append(
             f"| {r['task']} | {int(r['n'])} | {r['method']} | {int(r['n_ok'])}{failed} | "
             f"{r['truth']:.3f} | {pm(r['bias'], r['bias_se'])} | {num(r['rmse'])} | "
-            f"{cov(r['coverage_68'], r['coverage_68_se'])} | {cov(r['coverage_95'], r['coverage_95_se'])} | "
+            f"{cov(r['coverage_68'], r['coverage_68_se'])} | "
+            f"{cov(r['coverage_95'], r['coverage_95_se'])} | "
             f"{num(r['width_95'])} | {num(r['time_mean_s'], 2)} |"
         )
     return "\n".join(lines)
@@ -1133,15 +1254,22 @@ def format_summary(summary: Any, *, n: int | None = None, digits: int = 3) -> st
 # Figures (matplotlib is imported on use)
 # --------------------------------------------------------------------------- #
 _COLOURS = {"bootstrap": "C0", "vi": "C2", "mcmc": "C3", "ksg": "C7", "gmmmi": "C1"}
-_LABELS = {"bootstrap": "ours: bootstrap", "vi": "ours: VI", "mcmc": "ours: MCMC",
-           "ksg": "KSG (sklearn)", "gmmmi": "GMM-MI 0.8.2"}
+_LABELS = {
+    "bootstrap": "ours: bootstrap",
+    "vi": "ours: VI",
+    "mcmc": "ours: MCMC",
+    "ksg": "KSG (sklearn)",
+    "gmmmi": "GMM-MI 0.8.2",
+}
 
 
 def _check_summary(summary: Any, needed: Sequence[str]) -> Any:
     import pandas as pd
 
     if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"summary must be the DataFrame of summarise(); got {type(summary).__name__}.")
+        raise TypeError(
+            f"summary must be the DataFrame of summarise(); got {type(summary).__name__}."
+        )
     missing = [c for c in needed if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks the columns {missing}; pass the output of summarise().")
@@ -1150,8 +1278,9 @@ def _check_summary(summary: Any, needed: Sequence[str]) -> Any:
     return summary
 
 
-def plot_bias(summary: Any, *, relative: bool = False, ncols: int = 4,
-              show_point: bool = True) -> Any:
+def plot_bias(
+    summary: Any, *, relative: bool = False, ncols: int = 4, show_point: bool = True
+) -> Any:
     """Bias (± its standard error) against N, one panel per task, one line per method.
 
     Parameters
@@ -1176,8 +1305,9 @@ def plot_bias(summary: Any, *, relative: bool = False, ncols: int = 4,
     tasks = list(dict.fromkeys(summary["task"]))
     ncols = max(1, min(int(ncols), len(tasks)))
     nrows = math.ceil(len(tasks) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.7 * nrows), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.4 * ncols, 2.7 * nrows), squeeze=False, sharex=True
+    )
     methods = [m for m in METHODS if m in set(summary["method"])]
     sizes = sorted(set(summary["n"]))
     for ax, task in zip(axes.flat, tasks):
@@ -1189,20 +1319,35 @@ def plot_bias(summary: Any, *, relative: bool = False, ncols: int = 4,
             if s.empty:
                 continue
             shift = 1.0 + 0.04 * (j - (len(methods) - 1) / 2)  # dodge on the log axis
-            ax.errorbar(s["n"] * shift, s["bias"] / scale, yerr=s["bias_se"] / scale, marker="o",
-                        ms=4, capsize=2, color=_COLOURS.get(m), label=_LABELS.get(m, m))
+            ax.errorbar(
+                s["n"] * shift,
+                s["bias"] / scale,
+                yerr=s["bias_se"] / scale,
+                marker="o",
+                ms=4,
+                capsize=2,
+                color=_COLOURS.get(m),
+                label=_LABELS.get(m, m),
+            )
         if show_point and "bias_point" in sub.columns:
             s = sub[sub["method"] == "bootstrap"].sort_values("n")
             if not s.empty and s["bias_point"].notna().any():
-                ax.plot(s["n"], s["bias_point"] / scale, "k--", marker="x", ms=5, lw=1,
-                        label="ours: EM point estimate")
+                ax.plot(
+                    s["n"],
+                    s["bias_point"] / scale,
+                    "k--",
+                    marker="x",
+                    ms=5,
+                    lw=1,
+                    label="ours: EM point estimate",
+                )
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set_xscale("log")
         ax.set_xticks(sizes)
         ax.set_xticklabels([str(s) for s in sizes])
         ax.minorticks_off()
         ax.set_title(f"{task} (MI = {truth:.3f})", fontsize=9)
-    for ax in axes.flat[len(tasks):]:
+    for ax in axes.flat[len(tasks) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("bias / truth" if relative else "bias (nats)")
@@ -1212,15 +1357,21 @@ def plot_bias(summary: Any, *, relative: bool = False, ncols: int = 4,
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center",
-               ncol=len(handles), frameon=False)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="lower center",
+        ncol=len(handles),
+        frameon=False,
+    )
     fig.suptitle("Bias of the MI estimate (mean over data sets ± standard error)")
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return fig
 
 
-def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
-                  exclude_zero_truth: bool = True) -> Any:
+def plot_coverage(
+    summary: Any, *, sizes: Sequence[int] | None = None, exclude_zero_truth: bool = True
+) -> Any:
     """Calibration plot: coverage against nominal probability, per method and N.
 
     One panel per (N, method with intervals). Each task is a coloured point
@@ -1246,21 +1397,33 @@ def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
 
     levels = summary.attrs.get("levels", LEVELS) if hasattr(summary, "attrs") else LEVELS
     tags = [f"{round(100 * lv):d}" for lv in levels]
-    _check_summary(summary, ["task", "n", "method", "truth", "n_ok"] + [f"coverage_{t}" for t in tags])
+    _check_summary(
+        summary, ["task", "n", "method", "truth", "n_ok"] + [f"coverage_{t}" for t in tags]
+    )
     if exclude_zero_truth:
         summary = summary[summary["truth"] != 0]
         if summary.empty:
             raise ValueError("every task in summary has MI = 0; pass exclude_zero_truth=False.")
-    methods = [m for m in METHODS if m in set(summary["method"])
-               and summary.loc[summary["method"] == m, f"coverage_{tags[-1]}"].notna().any()]
+    methods = [
+        m
+        for m in METHODS
+        if m in set(summary["method"])
+        and summary.loc[summary["method"] == m, f"coverage_{tags[-1]}"].notna().any()
+    ]
     if not methods:
         raise ValueError("no method in summary has intervals (KSG has none).")
     sizes = sorted(set(summary["n"])) if sizes is None else list(sizes)
     tasks = list(dict.fromkeys(summary["task"]))
     pooled = pooled_coverage(summary, exclude_zero_truth=False)
     cmap = plt.get_cmap("tab20")
-    fig, axes = plt.subplots(len(sizes), len(methods), figsize=(2.9 * len(methods), 2.9 * len(sizes)),
-                             squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        len(sizes),
+        len(methods),
+        figsize=(2.9 * len(methods), 2.9 * len(sizes)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     spread = 0.14
     for i, n in enumerate(sizes):
         for j, m in enumerate(methods):
@@ -1280,16 +1443,34 @@ def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
                         continue
                     lo = float(s[f"coverage_{tag}_low"].iloc[0])
                     hi = float(s[f"coverage_{tag}_high"].iloc[0])
-                    ax.errorbar(lv + dx, p, yerr=[[max(0.0, p - lo)], [max(0.0, hi - p)]], fmt="o",
-                                ms=3, lw=0.7, color=cmap(k % 20),
-                                label=task if lv == levels[0] else None)
+                    ax.errorbar(
+                        lv + dx,
+                        p,
+                        yerr=[[max(0.0, p - lo)], [max(0.0, hi - p)]],
+                        fmt="o",
+                        ms=3,
+                        lw=0.7,
+                        color=cmap(k % 20),
+                        label=task if lv == levels[0] else None,
+                    )
             pool = pooled[(pooled["n"] == n) & (pooled["method"] == m)]
             for lv, tag in zip(levels, tags):
                 if pool.empty:
                     continue
-                p, se = float(pool[f"coverage_{tag}"].iloc[0]), float(pool[f"coverage_{tag}_se"].iloc[0])
-                ax.errorbar(lv + spread / 2 + 0.01, p, yerr=se, fmt="D", ms=5, color="k", capsize=2,
-                            label="pooled over tasks" if lv == levels[0] else None)
+                p, se = (
+                    float(pool[f"coverage_{tag}"].iloc[0]),
+                    float(pool[f"coverage_{tag}_se"].iloc[0]),
+                )
+                ax.errorbar(
+                    lv + spread / 2 + 0.01,
+                    p,
+                    yerr=se,
+                    fmt="D",
+                    ms=5,
+                    color="k",
+                    capsize=2,
+                    label="pooled over tasks" if lv == levels[0] else None,
+                )
             ax.set_xlim(min(levels) - 0.12, max(levels) + 0.12)
             ax.set_ylim(0.0, 1.03)
             ax.set_xticks(list(levels))
@@ -1302,9 +1483,17 @@ def plot_coverage(summary: Any, *, sizes: Sequence[int] | None = None,
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center",
-               ncol=min(6, len(handles)), frameon=False, fontsize=8)
-    fig.suptitle("Interval coverage vs nominal (task error bars: 95 % Wilson interval)", fontsize=10)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="lower center",
+        ncol=min(6, len(handles)),
+        frameon=False,
+        fontsize=8,
+    )
+    fig.suptitle(
+        "Interval coverage vs nominal (task error bars: 95 % Wilson interval)", fontsize=10
+    )
     rows_legend = math.ceil(len(handles) / 6)
     fig.tight_layout(rect=(0, 0.035 * rows_legend + 0.02, 1, 0.97))
     return fig
@@ -1342,8 +1531,16 @@ def plot_time(summary: Any, *, stat: str = "median") -> Any:
             if t.empty:
                 continue
             xpos = j + (i - (len(sizes) - 1) / 2) * width
-            ax.bar(xpos, float(np.median(t)), width=width * 0.9, color=f"C{i}", alpha=0.35,
-                   label=f"N = {n}" if j == 0 or not ax.get_legend_handles_labels()[1].count(f"N = {n}") else None)
+            ax.bar(
+                xpos,
+                float(np.median(t)),
+                width=width * 0.9,
+                color=f"C{i}",
+                alpha=0.35,
+                label=f"N = {n}"
+                if j == 0 or not ax.get_legend_handles_labels()[1].count(f"N = {n}")
+                else None,
+            )
             ax.plot(np.full(t.size, xpos), t, "o", ms=3, color=f"C{i}")
     ax.set_xticks(range(len(methods)))
     ax.set_xticklabels([_LABELS.get(m, m) for m in methods], fontsize=8)
@@ -1352,7 +1549,8 @@ def plot_time(summary: Any, *, stat: str = "median") -> Any:
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8)
-    ax.set_title(f"Time per estimate (points: {stat} per task; bars: median over tasks)",
-                 fontsize=10)
+    ax.set_title(
+        f"Time per estimate (points: {stat} per task; bars: median over tasks)", fontsize=10
+    )
     fig.tight_layout()
     return fig
