@@ -3,8 +3,9 @@
 :data:`DATASETS` maps the command-line names to the bivariate data-set classes
 (:func:`get_dataset`); :data:`VALIDATION_TASKS` maps the validation tasks'
 names to factories of :class:`~bayes_gmm_mi._tasks.ValidationTask`
-(:func:`get_validation_task`). The command line, the benchmarks and the
-calibration study (``studies/calibration``) look names up here and nowhere else.
+(:func:`get_validation_task`). Every lookup of a name goes through here (via
+:mod:`bayes_gmm_mi.datasets`): the command line's data sets, the benchmarks'
+``get_dataset`` calls and the tasks of the calibration study (``studies/calibration``).
 """
 
 from __future__ import annotations
