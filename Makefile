@@ -74,7 +74,10 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/bayes-gmm-mi demo
 
+# lint, then types, then the tests (fail fast).
 test: $(STAMP)
+	$(BIN)/ruff check bayes_gmm_mi tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -302,8 +302,12 @@ class Sprites:
             np.floor(u[:, 0] * len(self.shapes)).astype(np.intp),
             len(self.shapes) - 1,
         )
-        scale = _uniform(u[:, 1], *self.scale_range, self.n_levels)
-        rotation = _uniform(u[:, 2], *self.rotation_range, self.n_levels, closed=False)
+        scale_low, scale_high = self.scale_range
+        # __post_init__ replaced a None rotation_range by the shapes' symmetry range.
+        assert self.rotation_range is not None
+        rotation_low, rotation_high = self.rotation_range
+        scale = _uniform(u[:, 1], scale_low, scale_high, self.n_levels)
+        rotation = _uniform(u[:, 2], rotation_low, rotation_high, self.n_levels, closed=False)
         pos_x = _uniform(u[:, 3], 0.0, 1.0, self.n_levels)
         pos_y = _uniform(u[:, 4], 0.0, 1.0, self.n_levels)
         shape = pd.Categorical.from_codes(shape_idx, categories=list(self.shapes))

@@ -91,7 +91,7 @@ def _gaussian_mixture_entropy(weights: Any, means: Any, sds: Any) -> float:
     knots = np.unique(np.clip(knots, lo, hi))
 
     def integrand(t: float) -> float:
-        lp = float(_gaussian_mixture_logpdf(t, w, m, s))
+        lp = float(_gaussian_mixture_logpdf(np.asarray(t), w, m, s))
         return -math.exp(lp) * lp if lp > -745.0 else 0.0
 
     total = 0.0
