@@ -101,3 +101,30 @@ def test_a_second_call_on_new_data_of_the_same_bucket_does_not_compile_again():
     before = dict(post.TRACE_COUNTS)
     run(1, 650)            # other rows, other class sizes, the same buckets
     assert post.TRACE_COUNTS == before
+
+
+def test_row_weights_act_as_copies_of_rows_in_selection_and_fit():
+    """Doubling every row's weight changes no held-out score per row and no EM fit;
+    zero weight removes a row (the basis of bootstrap replicates that re-choose K)."""
+    from bayes_gmm_mi._pipeline import engine, prepare
+    from bayes_gmm_mi._pipeline.settings import fit_settings
+
+    rng = np.random.default_rng(4)
+    x, y = _bimodal(rng, 600)
+    scaled, _ = prepare.scale_joint([x[:, None], y[:, None]], transform=None)
+    settings = fit_settings(GMMMI().get_params())
+    plain = prepare.stack([scaled], [np.arange(600)], [7])
+    doubled = plain._replace(weights=2.0 * plain.rows)
+    a, sel_a, _ = engine.fit_data_sets(plain, settings, n_samples=600, seed=7)
+    b, sel_b, _ = engine.fit_data_sets(doubled, settings, n_samples=600, seed=7)
+    assert sel_a.k[0] == sel_b.k[0] > 1
+    assert sel_a.scores[0] == pytest.approx(sel_b.scores[0], abs=1e-5)
+    np.testing.assert_allclose(a.fits.means, b.fits.means, atol=1e-4)
+    # Half the rows at weight 0: the fit is that of the other half alone.
+    half = np.zeros_like(plain.rows)
+    half[0, :300] = 1.0
+    c, _, _ = engine.fit_data_sets(plain._replace(weights=half), settings, n_samples=600, seed=7)
+    alone = prepare.stack([scaled[:300]], [np.arange(300)], [7])
+    d, _, _ = engine.fit_data_sets(alone, settings, n_samples=300, seed=7)
+    np.testing.assert_allclose(np.sort(c.fits.weights[0])[::-1][:3],
+                               np.sort(d.fits.weights[0])[::-1][:3], atol=1e-4)

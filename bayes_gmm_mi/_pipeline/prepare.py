@@ -51,21 +51,29 @@ class DataSets(NamedTuple):
         Each data set's seed (folds, initialisations, posterior key).
     labels : tuple of str
         What each data set is, for messages (``""`` for a lone data set).
+    weights : ndarray of shape (M, N_pad), float32, or None
+        Row weights (e.g. bootstrap counts, so that a resampled data set keeps
+        every copy of a row in one cross-validation fold); None: 1 per real row.
     """
 
     x: jax.Array
     row_index: np.ndarray
     seeds: np.ndarray
     labels: tuple[str, ...]
+    weights: np.ndarray | None = None
 
     @property
     def rows(self) -> np.ndarray:
-        """0/1 row weights (M, N_pad), float32."""
+        """Row weights (M, N_pad), float32: 1 per real row unless ``weights`` are given."""
+        if self.weights is not None:
+            return np.asarray(self.weights, np.float32)
         return (self.row_index >= 0).astype(np.float32)
 
     @property
     def counts(self) -> np.ndarray:
-        """Real rows of each data set (M,)."""
+        """Rows of each data set (M,): real rows, or the rounded total weight."""
+        if self.weights is not None:
+            return np.rint(self.rows.sum(axis=1)).astype(int)
         return (self.row_index >= 0).sum(axis=1)
 
     @property

@@ -74,7 +74,8 @@ def _check_fixed(data: DataSets, k: int) -> None:
 
 
 def _folds(data: DataSets, n_folds: int) -> np.ndarray:
-    """Held-out masks (M, n_folds, N_pad): rows dealt to folds in a random order."""
+    """Held-out masks (M, n_folds, N_pad): rows of positive weight dealt to folds in a
+    random order (all copies of a weighted row fall in one fold)."""
     n_pad = data.row_index.shape[1]
     rows = data.rows
     val = np.zeros((data.size, n_folds, n_pad), np.float32)
@@ -131,8 +132,8 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
                 f"got {int(counts[few[0]])}{labelled(data.labels, few)}. Pass more data, fewer "
                 "folds, or a fixed n_components."
             )
-        val = _folds(data, n_folds)
-        train = rows[:, None, :] - val                            # (M, n_folds, N_pad)
+        val = _folds(data, n_folds) * rows[:, None, :]            # (M, n_folds, N_pad)
+        train = rows[:, None, :] - val
         n_train = counts - val.sum(axis=2).max(axis=1).astype(int)
     else:
         n_folds = 1
