@@ -26,8 +26,10 @@ from bayes_gmm_mi._tasks import (
     BimodalMarginal,
     CanonicalGaussian,
     CategoricalGaussian,
+    DiagonalBlocks,
     Independent,
     StudentT,
+    UniformDisk,
     ValidationTask,
 )
 
@@ -142,6 +144,11 @@ VALIDATION_TASKS: dict[str, Callable[[], ValidationTask]] = {
     "independent": _task("independent", lambda: Independent("gaussian")),
     "independent-gamma-uniform": _task(
         "independent-gamma-uniform", lambda: Independent("gamma-uniform")
+    ),
+    # Added for issue 14: hard-edged / discrete-looking joint densities.
+    "disk": _task("disk", lambda: UniformDisk(radius=1.0)),
+    "diagonal-blocks": _task(
+        "diagonal-blocks", lambda: DiagonalBlocks(levels=5, width=0.5)
     ),
 }
 

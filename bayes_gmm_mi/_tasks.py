@@ -6,6 +6,10 @@ the tasks that they do not already cover:
 - :class:`StudentT` -- bivariate Student t (heavy tails, closed-form MI);
 - :class:`AdditiveUniformNoise` -- ``Y = X + N`` with uniform X and N (hard
   edges, closed-form MI);
+- :class:`UniformDisk` -- (X, Y) uniform on a disk (uncorrelated, a hard
+  circular edge; MI = log(pi) - 1);
+- :class:`DiagonalBlocks` -- uniform squares on the diagonal with gaps
+  between them (hard edges, discrete-looking; MI = log(levels));
 - :class:`BimodalMarginal` -- a two-component Gaussian-mixture X observed
   through Gaussian noise (MI by one 1-D quadrature);
 - :class:`CanonicalGaussian` -- multivariate Gaussian blocks with given
@@ -37,6 +41,7 @@ from bayes_gmm_mi._data_checks import (
     _check_int,
     _check_n,
     _check_positive,
+    _check_real,
     _check_reals,
     _check_rho,
     _check_unit_interval,
@@ -49,8 +54,10 @@ __all__ = [
     "BimodalMarginal",
     "CanonicalGaussian",
     "CategoricalGaussian",
+    "DiagonalBlocks",
     "Independent",
     "StudentT",
+    "UniformDisk",
     "ValidationTask",
 ]
 
@@ -283,6 +290,175 @@ class AdditiveUniformNoise:
         u = rng.random((2, n))
         x = u[0]
         y = x + self.epsilon * u[1]
+        return x.astype(np.float64), y.astype(np.float64)
+
+
+# --------------------------------------------------------------------------- #
+# Uniform disk
+# --------------------------------------------------------------------------- #
+@dataclasses.dataclass(frozen=True)
+class UniformDisk:
+    """(X, Y) uniform on a disk: uncorrelated but dependent, with a hard circular edge.
+
+    The joint density is ``1 / (pi radius^2)`` inside the disk
+    ``x^2 + y^2 < radius^2`` and 0 outside. X and Y are uncorrelated
+    (``E[XY] = 0``) yet dependent: the disk's edge bounds ``|Y|`` by
+    ``sqrt(radius^2 - X^2)``.
+
+    Parameters
+    ----------
+    radius : float, default 1.0
+        Radius of the disk, ``radius > 0`` (a scale: the MI does not depend
+        on it).
+
+    Notes
+    -----
+    Write R for ``radius``. The joint entropy is that of a uniform density on
+    an area ``pi R^2``: ``h(X, Y) = log(pi R^2)``. X has the semicircle
+    density, the chord length over the area,
+    ``p(x) = 2 sqrt(R^2 - x^2) / (pi R^2)`` on ``(-R, R)``. With
+    ``x = R sin t`` (``dx = R cos t dt``, ``p = 2 cos t / (pi R)``):
+
+    ``h(X) = -integral p log p dx
+    = log(pi R / 2) - (2/pi) integral_{-pi/2}^{pi/2} cos^2 t log(cos t) dt
+    = log(pi R / 2) - (4/pi) (pi/8 - (pi/4) log 2) = log(pi R) - 1/2``,
+
+    using ``integral_0^{pi/2} cos^2 t log(cos t) dt = pi/8 - (pi/4) log 2``.
+    Y has the same density, so
+
+    ``I(X; Y) = h(X) + h(Y) - h(X, Y) = 2 log(pi R) - 1 - log(pi R^2)
+    = log(pi) - 1``
+
+    (0.14473 nats, for every R). Moments: ``E[X] = 0``,
+    ``E[X^2] = R^2/4``, ``E[X^4] = R^4/8``, ``E[XY] = 0`` and
+    ``E[X^2 Y^2] = R^4/24`` (not ``E[X^2] E[Y^2] = R^4/16``).
+    """
+
+    radius: float = 1.0
+
+    name = "disk"
+    discrete_y = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "radius", _check_positive("radius", self.radius))
+
+    @property
+    def mi(self) -> float:
+        """Exact MI in nats: ``log(pi) - 1`` (see Notes)."""
+        return math.log(math.pi) - 1.0
+
+    def sample(
+        self, n: int, random_state: None | int | np.random.Generator = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` samples.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, ``n >= 1``.
+        random_state : None, int or numpy.random.Generator, default None
+            Seed or generator; the same int gives identical arrays.
+
+        Returns
+        -------
+        x, y : ndarray of shape (n,), float64
+            Points inside the disk of radius :attr:`radius` centred at 0.
+        """
+        n = _check_n(n)
+        rng = _rng(random_state)
+        u = rng.random((2, n))
+        # Polar coordinates: P(r < s) = (s / R)^2, so r = R sqrt(u); angle uniform.
+        r = self.radius * np.sqrt(u[0])
+        angle = 2.0 * math.pi * u[1]
+        x = r * np.cos(angle)
+        y = r * np.sin(angle)
+        return x.astype(np.float64), y.astype(np.float64)
+
+
+# --------------------------------------------------------------------------- #
+# Blocks on the diagonal
+# --------------------------------------------------------------------------- #
+@dataclasses.dataclass(frozen=True)
+class DiagonalBlocks:
+    """Uniform squares on the diagonal, separated by gaps: looks discrete at a coarse scale.
+
+    K is uniform on ``{0, 1, ..., levels - 1}``; U and V are ``U(0, width)``,
+    independent of each other and of K; ``X = K + U`` and ``Y = K + V``. The
+    joint density is ``1 / (levels * width^2)`` on the ``levels`` squares
+    ``[k, k + width) x [k, k + width)`` and 0 elsewhere: clusters with hard
+    edges, separated by empty gaps of width ``1 - width`` in each margin.
+
+    Parameters
+    ----------
+    levels : int, default 5
+        Number of blocks L, an int ``>= 2``.
+    width : float, default 0.5
+        Side w of each block, ``0 < width < 1`` (at ``width >= 1`` the
+        blocks would touch or overlap and K would no longer be read off X).
+
+    Notes
+    -----
+    Because ``w < 1``, ``K = floor(X) = floor(Y)``. X has density
+    ``1 / (L w)`` on the union of the L intervals ``[k, k + w)``, so
+    ``h(X) = log(L w)``. Given ``Y = y``, K is known (``floor(y)``) and
+    ``X = K + U`` with U independent of (K, V), so ``X | Y = y`` is
+    ``U(floor(y), floor(y) + w)`` and ``h(X | Y) = log(w)``. Hence
+
+    ``I(X; Y) = h(X) - h(X | Y) = log(L w) - log(w) = log(L)``
+
+    for every ``w`` in (0, 1) (1.6094 nats for L = 5): all the information
+    is the shared discrete K (``I = H(K)``); equivalently the log density
+    ratio ``log p(x, y) - log p(x) - log p(y)`` equals ``log L`` at every
+    point of the support. Moments: ``E[X] = (L - 1)/2 + w/2``,
+    ``var(X) = (L^2 - 1)/12 + w^2/12``, ``cov(X, Y) = var(K) = (L^2 - 1)/12``.
+    """
+
+    levels: int = 5
+    width: float = 0.5
+
+    name = "diagonal-blocks"
+    discrete_y = False
+
+    def __post_init__(self) -> None:
+        levels = _check_int("levels", self.levels, 2)
+        width = _check_real("width", self.width)
+        if not 0.0 < width < 1.0:
+            raise ValueError(
+                f"width must be in (0, 1); got {width}. At width >= 1 the blocks "
+                "touch or overlap (no gaps) and the MI is no longer log(levels)."
+            )
+        object.__setattr__(self, "levels", levels)
+        object.__setattr__(self, "width", width)
+
+    @property
+    def mi(self) -> float:
+        """Exact MI in nats: ``log(levels)`` (see Notes)."""
+        return math.log(self.levels)
+
+    def sample(
+        self, n: int, random_state: None | int | np.random.Generator = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` samples.
+
+        Parameters
+        ----------
+        n : int
+            Number of samples, ``n >= 1``.
+        random_state : None, int or numpy.random.Generator, default None
+            Seed or generator; the same int gives identical arrays.
+
+        Returns
+        -------
+        x, y : ndarray of shape (n,), float64
+            ``floor(x) == floor(y)`` in ``{0, ..., levels - 1}``, and the
+            fractional parts of both in ``[0, width)``.
+        """
+        n = _check_n(n)
+        rng = _rng(random_state)
+        k = rng.integers(0, self.levels, size=n).astype(np.float64)
+        u = rng.random((2, n))
+        x = k + self.width * u[0]
+        y = k + self.width * u[1]
         return x.astype(np.float64), y.astype(np.float64)
 
 

@@ -5,7 +5,11 @@ module's formula: scipy's entropies and a Monte Carlo average of the log
 density ratio with scipy densities (Student t), a quadrature of the
 trapezoidal density written out here (uniform noise), 2-D / 1-D grid
 integrals of the joint density (bimodal, categorical), and log-determinants
-and canonical correlations of the population covariance (canonical).
+and canonical correlations of the population covariance (canonical); for
+the two tasks added for issue 14, scipy's semicircle entropy and a
+quadrature of the chord density (disk), and an exact midpoint sum of the
+piecewise-constant joint density written with scipy's uniform densities
+(diagonal blocks).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from bayes_gmm_mi._tasks import DiagonalBlocks, UniformDisk
 from bayes_gmm_mi.datasets import (
     INDEPENDENT_KINDS,
     VALIDATION_TASKS,
@@ -37,6 +42,8 @@ NEW_CLASSES = [
     CanonicalGaussian,
     CategoricalGaussian,
     Independent,
+    UniformDisk,
+    DiagonalBlocks,
 ]
 
 
@@ -150,6 +157,178 @@ def test_uniform_noise_support() -> None:
     d = y - x
     assert d.min() >= 0.0 and d.max() < 0.3 + 1e-12
     assert stats.kstest(d / 0.3, "uniform").pvalue > 1e-3
+
+
+# --------------------------------------------------------------------------- #
+# Uniform disk (issue 14)
+# --------------------------------------------------------------------------- #
+def _semicircle_entropy_quad(radius: float) -> float:
+    """-integral p log p of the chord density p(x) = 2 sqrt(R^2 - x^2) / (pi R^2)."""
+    r2 = radius * radius
+
+    def p(t: float) -> float:
+        return 2.0 * math.sqrt(max(r2 - t * t, 0.0)) / (math.pi * r2)
+
+    def integrand(t: float) -> float:
+        v = p(t)
+        return -v * math.log(v) if v > 0.0 else 0.0
+
+    mass, _ = integrate.quad(p, -radius, radius, epsabs=1e-13)
+    assert mass == pytest.approx(1.0, abs=1e-10)
+    h, _ = integrate.quad(integrand, -radius, radius, epsabs=1e-13, epsrel=1e-12, limit=200)
+    return h
+
+
+@pytest.mark.parametrize("radius", [1.0, 0.3, 7.0])
+def test_disk_mi_matches_semicircle_entropy(radius: float) -> None:
+    # h(X) = h(Y) by quadrature and from scipy's semicircular law; the area
+    # (for h(X, Y) = log area) by quadrature of the chord length.
+    h_quad = _semicircle_entropy_quad(radius)
+    h_scipy = float(stats.semicircular(scale=radius).entropy())
+    assert h_quad == pytest.approx(h_scipy, abs=1e-9)
+    area, _ = integrate.quad(
+        lambda t: 2.0 * math.sqrt(max(radius * radius - t * t, 0.0)), -radius, radius,
+        epsabs=1e-13,
+    )
+    assert area == pytest.approx(math.pi * radius * radius, rel=1e-10)
+    mi = 2.0 * h_quad - math.log(area)
+    ds = UniformDisk(radius)
+    assert ds.mi == pytest.approx(mi, abs=1e-9)
+    assert ds.mi == pytest.approx(0.14472988584940, abs=1e-12)
+
+
+def test_disk_mi_matches_monte_carlo() -> None:
+    # E[log p(x, y) - log p(x) - log p(y)] over the sampler, scipy marginals.
+    radius = 2.0
+    ds = UniformDisk(radius)
+    x, y = ds.sample(100_000, random_state=6)
+    marg = stats.semicircular(scale=radius)
+    lr = -math.log(math.pi * radius**2) - marg.logpdf(x) - marg.logpdf(y)
+    se = lr.std(ddof=1) / math.sqrt(lr.size)
+    assert abs(lr.mean() - ds.mi) < 4.0 * se
+
+
+def test_disk_support_and_uniformity() -> None:
+    radius = 1.5
+    x, y = UniformDisk(radius).sample(20_000, random_state=7)
+    rr = (x * x + y * y) / radius**2
+    assert rr.max() <= 1.0 + 1e-12
+    # Uniform on the disk <=> r^2 / R^2 ~ U(0, 1) and the angle ~ U(0, 2 pi).
+    assert stats.kstest(rr, "uniform").pvalue > 1e-3
+    angle = (np.arctan2(y, x) + 2 * math.pi) % (2 * math.pi)
+    assert stats.kstest(angle / (2 * math.pi), "uniform").pvalue > 1e-3
+    # Each margin is the semicircle law.
+    assert stats.kstest(x, stats.semicircular(scale=radius).cdf).pvalue > 1e-3
+    assert stats.kstest(y, stats.semicircular(scale=radius).cdf).pvalue > 1e-3
+
+
+def test_disk_moments() -> None:
+    radius = 1.0
+    x, y = UniformDisk(radius).sample(200_000, random_state=8)
+    n = x.size
+
+    def close(values: np.ndarray, truth: float) -> None:
+        se = values.std(ddof=1) / math.sqrt(n)
+        assert abs(values.mean() - truth) < 5.0 * se
+
+    close(x, 0.0)
+    close(y, 0.0)
+    close(x**2, radius**2 / 4)
+    close(y**2, radius**2 / 4)
+    close(x**4, radius**4 / 8)
+    close(x * y, 0.0)  # uncorrelated ...
+    close(x**2 * y**2, radius**4 / 24)  # ... but not independent (R^4 / 16)
+    assert abs(radius**4 / 24 - radius**4 / 16) > 20 * (x**2 * y**2).std() / math.sqrt(n)
+
+
+# --------------------------------------------------------------------------- #
+# Diagonal blocks (issue 14)
+# --------------------------------------------------------------------------- #
+def _blocks_mi_grid(levels: int, width: float, step: float) -> tuple[float, float]:
+    """(total mass, MI) by a midpoint sum of the joint density, scipy uniforms.
+
+    The density is constant on every grid cell when ``width`` and 1 are
+    multiples of ``step``, so the midpoint sum is exact (up to rounding).
+    """
+    t = (np.arange(round(levels / step)) + 0.5) * step
+    comp = np.stack(
+        [stats.uniform(loc=k, scale=width).pdf(t) for k in range(levels)]
+    ) / levels  # (levels, cells): p(k) p(t | k)
+    p_x = comp.sum(axis=0)
+    joint = comp.T @ (comp * levels)  # sum_k p(k) p(x | k) p(y | k)
+    mass = float(joint.sum() * step * step)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = joint / np.outer(p_x, p_x)
+        integrand = np.where(joint > 0, joint * np.log(ratio), 0.0)
+    return mass, float(integrand.sum() * step * step)
+
+
+@pytest.mark.parametrize(
+    "levels, width", [(5, 0.5), (2, 0.3), (7, 0.85), (3, 0.05), (12, 0.95)]
+)
+def test_blocks_mi_matches_grid_sum(levels: int, width: float) -> None:
+    mass, mi = _blocks_mi_grid(levels, width, step=0.05)
+    assert mass == pytest.approx(1.0, abs=1e-9)
+    assert DiagonalBlocks(levels, width).mi == pytest.approx(mi, abs=1e-9)
+    assert DiagonalBlocks(levels, width).mi == pytest.approx(math.log(levels), rel=1e-12)
+
+
+def test_blocks_log_ratio_is_log_levels_on_the_sampler() -> None:
+    # Pointwise log p(x, y) - log p(x) - log p(y), scipy densities: log L everywhere.
+    levels, width = 5, 0.5
+    x, y = DiagonalBlocks(levels, width).sample(20_000, random_state=9)
+    px = sum(stats.uniform(loc=k, scale=width).pdf(x) for k in range(levels)) / levels
+    py = sum(stats.uniform(loc=k, scale=width).pdf(y) for k in range(levels)) / levels
+    pxy = sum(
+        stats.uniform(loc=k, scale=width).pdf(x) * stats.uniform(loc=k, scale=width).pdf(y)
+        for k in range(levels)
+    ) / levels
+    assert np.all(pxy > 0)
+    np.testing.assert_allclose(np.log(pxy) - np.log(px) - np.log(py), math.log(levels))
+
+
+def test_blocks_support() -> None:
+    levels, width = 6, 0.4
+    x, y = DiagonalBlocks(levels, width).sample(30_000, random_state=10)
+    kx, ky = np.floor(x), np.floor(y)
+    np.testing.assert_array_equal(kx, ky)  # same block
+    assert kx.min() == 0 and kx.max() == levels - 1
+    fx, fy = x - kx, y - ky
+    assert fx.min() >= 0.0 and fx.max() < width
+    assert fy.min() >= 0.0 and fy.max() < width
+    counts = np.bincount(kx.astype(int), minlength=levels)
+    assert stats.chisquare(counts).pvalue > 1e-3  # K uniform
+    assert stats.kstest(fx / width, "uniform").pvalue > 1e-3
+    assert stats.kstest(fy / width, "uniform").pvalue > 1e-3
+    # Within a block, the offsets are independent of each other.
+    assert abs(stats.spearmanr(fx, fy).statistic) < 4.0 / math.sqrt(x.size)
+
+
+def test_blocks_moments() -> None:
+    levels, width = 5, 0.5
+    x, y = DiagonalBlocks(levels, width).sample(200_000, random_state=11)
+    n = x.size
+    mean = (levels - 1) / 2 + width / 2
+    var = (levels**2 - 1) / 12 + width**2 / 12
+    cov = (levels**2 - 1) / 12
+    for v in (x, y):
+        assert abs(v.mean() - mean) < 5.0 * v.std(ddof=1) / math.sqrt(n)
+        dev = (v - mean) ** 2
+        assert abs(dev.mean() - var) < 5.0 * dev.std(ddof=1) / math.sqrt(n)
+    prod = (x - mean) * (y - mean)
+    assert abs(prod.mean() - cov) < 5.0 * prod.std(ddof=1) / math.sqrt(n)
+
+
+def test_new_tasks_resolve_in_the_calibration_study() -> None:
+    # The study looks names up in VALIDATION_TASKS; the new tasks need no change there.
+    from studies.calibration import study as cal
+
+    resolved = cal._resolve_tasks(["disk", "diagonal-blocks"])
+    assert [t.name for t in resolved] == ["disk", "diagonal-blocks"]
+    assert [t.truth for t in resolved] == [math.log(math.pi) - 1.0, math.log(5.0)]
+    assert all(t.dx == t.dy == 1 and not t.discrete_y for t in resolved)
+    x, y = cal.sample_dataset("diagonal-blocks", 50, 0)
+    np.testing.assert_array_equal(np.floor(x), np.floor(y))
 
 
 # --------------------------------------------------------------------------- #
@@ -376,6 +555,15 @@ def test_bad_n_and_seed(cls) -> None:
         (lambda: CategoricalGaussian(labels=("a", "a", "b")), ValueError, "labels must be distinct"),
         (lambda: CategoricalGaussian(labels=("a", "b")), ValueError, "one name per class"),
         (lambda: CategoricalGaussian(labels=(1, 2, 3)), TypeError, "labels must all be str"),
+        (lambda: UniformDisk(radius=0.0), ValueError, "radius must be > 0; got 0.0"),
+        (lambda: UniformDisk(radius=math.nan), ValueError, "radius must be finite"),
+        (lambda: DiagonalBlocks(width=1.0), ValueError, r"width must be in \(0, 1\); got 1.0"),
+        (lambda: DiagonalBlocks(width=1.5), ValueError, r"width must be in \(0, 1\); got 1.5"),
+        (lambda: DiagonalBlocks(width=0.0), ValueError, r"width must be in \(0, 1\); got 0.0"),
+        (lambda: DiagonalBlocks(width="0.5"), TypeError, "width must be a real number"),
+        (lambda: DiagonalBlocks(levels=1), ValueError, "levels must be an int >= 2; got 1"),
+        (lambda: DiagonalBlocks(levels=-3), ValueError, "levels must be an int >= 2; got -3"),
+        (lambda: DiagonalBlocks(levels=5.0), TypeError, "levels must be an int >= 2"),
         (lambda: Independent("gausian"), ValueError, "Did you mean 'gaussian'"),
         (lambda: Independent(3), TypeError, "kind must be a str"),
     ],
@@ -392,6 +580,8 @@ EXPECTED_NAMES = {
     "gaussian", "half-cube", "sinh", "normal-cdf", "student-t", "uniform-noise",
     "bimodal", "gamma-exponential", "weinman", "canonical-2x2", "categorical",
     "independent", "independent-gamma-uniform",
+    # Added for issue 14.
+    "disk", "diagonal-blocks",
 }
 
 
@@ -430,6 +620,8 @@ def test_registry_truths() -> None:
     # Ordered Weinman with theta0 = theta1 = 1: a = 2, b = 1, z = 2:
     # I = euler_gamma + log(1/1) + digamma(2) - log(2) = 1 - log 2.
     assert get_validation_task("weinman").mi == pytest.approx(1.0 - math.log(2.0), rel=1e-12)
+    assert get_validation_task("disk").mi == pytest.approx(0.1447298858494, abs=1e-12)
+    assert get_validation_task("diagonal-blocks").mi == pytest.approx(math.log(5.0), rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ["half-cube", "sinh", "normal-cdf"])
