@@ -50,9 +50,7 @@ def fit_data_sets(data: DataSets, settings: FitSettings, *, n_samples: int, seed
         if final is None:
             final = fit_final(data, selection.k, settings, seeds, bar.update)
     warn_on_fits(final, selection.k, data, settings)
-    fits = final.params
-    fitted = Fitted(data, type(fits)(*(np.asarray(a) for a in fits)), n_samples, seed, settings,
-                    partition)
+    fitted = Fitted(data, final.params, n_samples, seed, settings, partition)
     return fitted, selection, final
 
 

@@ -19,7 +19,6 @@ __all__ = [
     "row_bucket",
     "component_bucket",
     "take",
-    "concat",
     "blank",
     "pad_components",
     "stack_padded",
@@ -54,13 +53,6 @@ def take(tree: Any, index: Any) -> Any:
     import jax
 
     return jax.tree.map(lambda a: a[index], tree)
-
-
-def concat(trees: list[Any], axis: int = 0) -> Any:
-    """Concatenate pytrees of numpy arrays along ``axis``."""
-    import jax
-
-    return jax.tree.map(lambda *a: np.concatenate(a, axis=axis), *trees)
 
 
 def blank(k_pad: int, d: int) -> GMMParams:

@@ -173,13 +173,12 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
         else:
             ll = res.log_lik.reshape(act.size, n_init)
             best_init = ll.argmax(axis=1)
-            penalty = 2.0 if settings.selection == "aic" else None
             per = np.empty(act.size)
             for g, m in enumerate(act):
                 kept[(int(m), k)] = take(res, g * n_init + int(best_init[g]))
                 n = int(counts[m])
-                criterion = ((penalty if penalty is not None else math.log(n))
-                             * n_parameters(k, d) - 2.0 * float(ll[g, best_init[g]]) * n)
+                penalty = 2.0 if settings.selection == "aic" else math.log(n)
+                criterion = penalty * n_parameters(k, d) - 2.0 * float(ll[g, best_init[g]]) * n
                 per[g] = -criterion
         not_converged = int(np.size(res.converged) - np.sum(res.converged))
         if not_converged:

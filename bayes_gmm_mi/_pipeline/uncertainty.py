@@ -259,6 +259,8 @@ def _at_fit_positions(draws: GMMParams, fit: GMMParams) -> GMMParams:
 
 
 def _posterior_draw(sampler: Sampler, fitted: Fitted, request: Request) -> Draws:
+    import jax
+
     from bayes_gmm_mi._bayes import draws_to_params, rng_key, warn_thin_components
 
     data, settings = fitted.data, request.sampler
@@ -280,8 +282,6 @@ def _posterior_draw(sampler: Sampler, fitted: Fitted, request: Request) -> Draws
     n_chains = outs[0].n_chains
     lead = outs[0].parameters["weights"].shape[:2]
     total = lead[0] * lead[1]
-    import jax
-
     stacked = jax.tree.map(lambda *a: np.stack(a), *params)
     if fitted.partition:
         counts = data.counts.astype(float)
