@@ -40,7 +40,11 @@ from bayes_gmm_mi._disentangle import latent_dependence, mig, modularity
 from bayes_gmm_mi._estimator import GMMMI
 from bayes_gmm_mi._matrix import MIMatrix, mi_matrix
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarning
+from bayes_gmm_mi.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentWarning,
+    MisspecificationWarning,
+)
 
 try:
     __version__ = _version("bayes_gmm_mi")
@@ -65,5 +69,6 @@ __all__ = [
     "datasets",
     "ConvergenceWarning",
     "DegenerateComponentWarning",
+    "MisspecificationWarning",
     "__version__",
 ]

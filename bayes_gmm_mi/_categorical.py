@@ -170,7 +170,10 @@ class GMMCategoricalMI(EstimatorSettings):
         counts = np.bincount(codes, minlength=n_classes)
         need = prepare.min_class_rows(params["n_folds"], d, params["n_components"])
         prepare.check_class_sizes(counts, classes, need, "labels")
-        scaled, scaling = prepare.scale_joint([block], transform=params["transform"])
+        # One representation for now: "auto" fits the data's own coordinates
+        # (pooling representations of every class is GMMMI's, not yet here).
+        transform = prepare.representations(params["transform"])[0]
+        scaled, scaling = prepare.scale_joint([block], transform=transform)
         seed = seed_from(params["random_state"])
         start = time.perf_counter()
         index = prepare.class_indices(codes, n_classes)
@@ -186,6 +189,8 @@ class GMMCategoricalMI(EstimatorSettings):
 
         self._fitted = fitted
         self._base: BaseSamples = base
+        self._fit_value = (mi, err)
+        self.representations_ = (prepare.REPRESENTATION_NAMES[transform],)
         self.n_samples_ = n
         self.loc_, self.scale_ = scaling.loc, scaling.scale
         self.quantity_ = "mi"

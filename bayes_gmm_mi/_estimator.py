@@ -51,6 +51,9 @@ class EstimatorSettings(ParamsMixin):
     n_samples_: int
     quantity_: str
     selection_scores_: dict[int, float]
+    representations_: tuple[str, ...]
+    n_components_by_representation_: dict[str, int]
+    _fit_value: tuple[np.ndarray, np.ndarray]
     converged_: bool
     n_iter_: int
     fit_time_: float
@@ -64,7 +67,7 @@ class EstimatorSettings(ParamsMixin):
         n_init: int = 3,
         n_folds: int = 2,
         threshold: float = 1e-5,
-        patience: int = 1,
+        patience: int = 3,
         init: str = "kmeans",
         reg_covar: float = 1e-6,
         tol: float = 1e-5,
@@ -72,7 +75,7 @@ class EstimatorSettings(ParamsMixin):
         n_bootstrap: int = 50,
         mc_samples: int = 100_000,
         integration: str = "mc",
-        transform: str | None = None,
+        transform: str | None = "auto",
         units: str = "nat",
         random_state: Any = None,
         progress: bool = False,
@@ -155,7 +158,13 @@ class EstimatorSettings(ParamsMixin):
         }
 
     def _estimate(self, n_bootstrap: int | None, method: str | None) -> MIResult:
-        """Draws of the fitted mixtures by ``method``, integrated: the body of ``estimate_mi``."""
+        """Draws of the fitted mixtures by ``method``, integrated: the body of ``estimate_mi``.
+
+        With several representations (``transform="auto"``), each one's draws
+        are checked on their own, compared (:func:`~._pipeline.models.check_agreement`)
+        and pooled (:func:`~._pipeline.models.pool`).
+        """
+        from bayes_gmm_mi._pipeline import models
         from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
 
         params, method = self._resolve_method(method)
@@ -164,10 +173,31 @@ class EstimatorSettings(ParamsMixin):
         draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
         t0 = time.perf_counter()
         values, errors = self._integrate_draws(draws, params)
+        values, errors = np.atleast_2d(values), np.atleast_2d(errors)   # (R, S)
         info = self._base_info()
         info.update(draws.info)
-        kind.check(values, draws, info)
+        per_model = [dict(info) for _ in values]
+        for row, model_info in zip(values, per_model, strict=True):
+            kind.check(row, draws, model_info)
+        info = models.merge_diagnostics(per_model)
         factor = UNITS[params["units"]]
+        names = self.representations_
+        if len(names) > 1:
+            info["representations"] = {
+                name: {"mi": float(self._fit_value[0][r]) * factor,
+                       "n_components": self.n_components_by_representation_[name],
+                       "draws": np.asarray(values[r], np.float64) * factor,
+                       **{k: per_model[r][k] for k in ("r_hat", "ess_bulk", "ess_tail")
+                          if k in per_model[r]}}
+                for r, name in enumerate(names)}
+            if draws.parameters is not None:
+                for r, name in enumerate(names):
+                    info["representations"][name]["parameters"] = draws.parameters[r]
+            if values.shape[1]:
+                info["agreement"] = models.check_agreement(
+                    names, self._fit_value[0], self._fit_value[1], values,
+                    paired=method == "bootstrap", units=params["units"], factor=factor)
+        pooled, n_chains = models.pool(values, draws.n_chains)
         elapsed = time.perf_counter() - start
         if method == "bootstrap":
             info["bootstrap_time_s"] = elapsed
@@ -175,24 +205,26 @@ class EstimatorSettings(ParamsMixin):
         else:
             info["integration_time_s"] = time.perf_counter() - t0
             mc_error = float(np.mean(errors)) * factor
+        single = len(names) == 1
         return MIResult(
             point_estimate=self.mi_,
-            draws=np.asarray(values, np.float64) * factor,
+            draws=np.asarray(pooled, np.float64) * factor,
             units=params["units"],
             n_components=self.n_components_,
             method=method,
             mc_error=mc_error,
             n_samples=self.n_samples_,
             info=info,
-            n_chains=draws.n_chains,
-            parameters=self._draw_parameters(draws),
-            sample_stats=draws.sample_stats,
+            n_chains=n_chains,
+            parameters=self._draw_parameters(draws) if single else None,
+            sample_stats=draws.sample_stats if single else None,
             wall_time=elapsed,
             quantity=self.quantity_,
         )
 
     def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
-        """The estimate of every draw (S,) in nats, and its Monte Carlo error."""
+        """The estimate of every draw in nats, and its Monte Carlo error: (S,), or
+        (R, S) for R representations."""
         raise NotImplementedError
 
     def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
@@ -230,8 +262,12 @@ class GMMMI(EstimatorSettings):
     threshold : float, default 1e-5
         K keeps growing while the selection score improves by more than this
         (held-out log-likelihood per row, or the criterion for AIC/BIC).
-    patience : int, default 1
+    patience : int, default 3
         Number of consecutive K without such an improvement before stopping.
+        With 1, a plateau of the held-out score (common for hard-edged
+        densities, e.g. ``y = x + uniform noise``) stops the search too early and
+        the estimate misses by many standard errors; 3 was measured to fix that
+        (``docs/validation.md`` §9) at about 1.5× the selection time.
     init : {"kmeans", "kmeans++", "random", "random_from_data"}, default "kmeans"
         Initialisation of EM (see :func:`bayes_gmm_mi._em.initialise`).
     reg_covar : float, default 1e-6
@@ -247,11 +283,19 @@ class GMMMI(EstimatorSettings):
         Monte Carlo samples of the MI integral (``integration="mc"``).
     integration : {"mc", "quadrature"}, default "mc"
         ``"quadrature"``: deterministic Gauss–Hermite cross-check (scalar X, Y).
-    transform : {None, "rank"}, default None
-        ``"rank"`` maps each variable to normal scores of its ranks before the fit
-        (invertible, so MI is unchanged; tames heavy tails and the hard edges of
-        each *marginal*, not edges of the joint density, e.g. ``y = x + uniform
-        noise`` keeps its sharp joint boundary).
+    transform : {"auto", None, "rank"}, default "auto"
+        The representation(s) of the data that mixtures are fitted to. ``None``:
+        the data's own coordinates (standardised). ``"rank"``: the normal scores
+        of each column's ranks (invertible, so MI is unchanged; tames heavy tails
+        and bounded or skewed *marginals*, but not edges of the joint density,
+        e.g. ``y = x + uniform noise``). ``"auto"`` (MI and conditional MI) fits
+        both and makes one estimate (:mod:`bayes_gmm_mi._pipeline.models`): the
+        point estimate and the fitted attributes are the data-coordinates fit's;
+        the draws are the union of both fits' draws, so the intervals include
+        the uncertainty of the choice of model; when the two fits disagree beyond
+        their errors, :meth:`estimate_mi` warns (``MisspecificationWarning``).
+        Measured in ``docs/validation.md`` §8. Entropy and KL divergence are not
+        invariant: for them ``"auto"`` means ``None`` and ``"rank"`` is refused.
     units : {"nat", "bit"}, default "nat"
     random_state : None, int, numpy Generator or RandomState, default None
         Seeds the folds, initialisations, bootstrap and Monte Carlo samples; the
@@ -317,6 +361,13 @@ class GMMMI(EstimatorSettings):
         MI of the final fit, in ``units``.
     mc_error_ : float
         Monte Carlo standard error of ``mi_`` (0 for quadrature).
+    representations_ : tuple of str
+        The representations fitted: ``("data", "rank")`` for ``transform="auto"``
+        (MI, CMI), else one of them. The first is the primary one.
+    mi_by_representation_ : dict[str, float]
+        MI of each representation's fit, in ``units``.
+    n_components_by_representation_ : dict[str, int]
+        Components of each representation's fit.
     n_samples_ : int
         Rows in the data.
 
@@ -377,6 +428,7 @@ class GMMMI(EstimatorSettings):
         to the integral (entropy is not invariant to the scaling).
         """
         from bayes_gmm_mi._pipeline import engine, prepare
+        from bayes_gmm_mi._pipeline import mixtures as _mixtures
         from bayes_gmm_mi._pipeline.integrate import base_samples, integrate
 
         d = sum(b.shape[1] for b in blocks)
@@ -394,24 +446,40 @@ class GMMMI(EstimatorSettings):
                 "integration='quadrature' is available for the MI of two scalar variables "
                 f"only; got {quantity!r} over {d} columns. Use integration='mc'."
             )
-        scaled, scaling = prepare.scale_joint(blocks, transform=params["transform"],
-                                              pooled=pooled, jacobian=jacobian)
+        transforms = prepare.representations(params["transform"],
+                                             invariant=not (pooled or jacobian))
+        prepared = [prepare.scale_joint(blocks, transform=t, pooled=pooled, jacobian=jacobian)
+                    for t in transforms]
+        names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
         seed = seed_from(params["random_state"])
         start = time.perf_counter()
-        data = prepare.stack([scaled], [np.arange(n)], [seed])
+        # Every representation has the same rows and seed: the same folds,
+        # initialisation seeds and bootstrap counts (paired replicates).
+        data = prepare.stack([scaled for scaled, _ in prepared], [np.arange(n)] * len(names),
+                             [seed] * len(names),
+                             labels=[f"{name} representation" for name in names]
+                             if len(names) > 1 else None)
         fitted, selection, final = engine.fit_data_sets(
             data, _settings.fit_settings(params), n_samples=n, seed=seed,
             progress=params["progress"])
         base = base_samples(seed, params["mc_samples"], d)
+        offsets = np.array([scaling.offset for _, scaling in prepared])
         value, error = integrate(fitted.fits, terms, base, quadrature=quadrature)
-        value = value + scaling.offset
+        value = value + offsets
+        scaling = prepared[0][1]
 
         self._fitted = fitted
         self._terms = terms
         self._base: BaseSamples = base
-        self._offset = scaling.offset
+        self._offset = offsets[:, None]
         self._fit_value = (value, error)
         self.quantity_ = quantity
+        self.representations_ = names
+        factor = UNITS[params["units"]]
+        self.mi_by_representation_ = {name: float(v) * factor
+                                      for name, v in zip(names, value, strict=True)}
+        self.n_components_by_representation_ = {
+            name: int(k) for name, k in zip(names, _mixtures.n_active(fitted.fits), strict=True)}
         self.n_features_ = tuple(b.shape[1] for b in blocks)
         self.n_samples_ = n
         self.loc_, self.scale_ = scaling.loc, scaling.scale
@@ -475,7 +543,7 @@ class GMMMI(EstimatorSettings):
         values, errors = engine.integrate_draws(
             draws, self._fitted, self._terms, self._base, *self._fit_value,
             offset=self._offset, quadrature=params["integration"] == "quadrature")
-        return values[0], errors[0]
+        return values, errors
 
     def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
         return None if draws.parameters is None else draws.parameters[0]

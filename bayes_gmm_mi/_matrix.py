@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bayes_gmm_mi._categorical import encode_labels
+from bayes_gmm_mi._pipeline import prepare
 from bayes_gmm_mi._pipeline import settings as _settings
 from bayes_gmm_mi._pipeline.mixtures import row_bucket
 from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
@@ -269,7 +270,9 @@ def mi_matrix(
     params.update(n_bootstrap=n_bootstrap, random_state=random_state, units=units,
                   progress=progress)
     _settings.validate(params)
-    transform = params["transform"]
+    # One representation for now: "auto" is the data's own coordinates here
+    # (GMMMI pools both representations; the matrix does not yet).
+    transform = prepare.representations(params["transform"])[0]
     categorical = set(categorical)
     cols_a = _columns(a, "a", categorical, None, transform)
     n = len(cols_a[0].values)

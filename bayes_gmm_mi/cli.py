@@ -144,6 +144,14 @@ def _add_common_options(parser: argparse.ArgumentParser, *, demo: bool = False) 
         help="units of the result (default: nat)",
     )
     parser.add_argument(
+        "--transform",
+        choices=("auto", "none", "rank"),
+        default="auto",
+        help="representation(s) fitted: 'auto' fits the data's coordinates and the normal "
+        "scores of their ranks and pools their draws (warning when they disagree), 'none' "
+        "the data's coordinates only, 'rank' the normal scores only (default: auto)",
+    )
+    parser.add_argument(
         "--components",
         type=_components,
         default="auto",
@@ -277,6 +285,7 @@ def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace,
     try:
         estimator = GMMMI(
             n_components=args.components,
+            transform=None if args.transform == "none" else args.transform,
             n_bootstrap=args.bootstrap,
             random_state=random_state,
             units=args.units,
@@ -322,7 +331,16 @@ def _summary_lines(result, units: str) -> list[str]:
                                         f"(Monte Carlo error {result.mc_error:.1e})"))
     lines.append(_row("components", str(result.n_components)))
     what = "replicates" if result.method == "bootstrap" else "posterior draws"
-    lines.append(_row("method", f"{result.method} ({result.draws.size} {what})"))
+    reps = result.info.get("representations", {})
+    if reps:
+        per = result.draws.size // len(reps)
+        lines.append(_row("method", f"{result.method} ({len(reps)} × {per} {what}: "
+                                    f"{' and '.join(reps)} representations pooled)"))
+        lines.append(_row("by model", ", ".join(
+            f"{name} {_fmt(rep['mi'])} (K = {rep['n_components']})"
+            for name, rep in reps.items())))
+    else:
+        lines.append(_row("method", f"{result.method} ({result.draws.size} {what})"))
     if result.method == "mcmc":
         lines.append(_row("diagnostics", _diagnostics_text(result)))
     return lines

@@ -125,7 +125,10 @@ def test_good_diagnostics_do_not_warn():
 @pytest.fixture(scope="module")
 def gaussian_results():
     x, y = datasets.BivariateGaussian(RHO).sample(2000, random_state=0)
-    est = GMMMI(n_components=1, random_state=0, num_warmup=300, num_samples=300).fit(x, y)
+    # One representation (transform=None): these tests check one mixture's
+    # posterior, its sites and chains (transform="auto" pools two: test_representations.py).
+    est = GMMMI(n_components=1, random_state=0, num_warmup=300, num_samples=300,
+                transform=None).fit(x, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # the chains must be healthy
         out = {m: est.estimate_mi(method=m) for m in ("bootstrap", "vi", "mcmc")}
@@ -194,7 +197,10 @@ def test_arviz_summary_runs_on_every_method(gaussian_results):
 def test_three_component_mixture_posterior_covers_truth(method, mixture_truth):
     truth, truth_se = mixture_truth
     data = _mixture_sample(2000, seed=7)
-    est = GMMMI(n_components=3, random_state=1, num_warmup=300, num_samples=300)
+    # The data are a 3-component Gaussian mixture: the data-coordinates model is
+    # exact (transform=None); "auto" would pool a misfit normal-score model.
+    est = GMMMI(n_components=3, random_state=1, num_warmup=300, num_samples=300,
+                transform=None)
     est.fit(data[:, 0], data[:, 1])
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -222,7 +228,8 @@ def test_three_component_truth_agrees_with_grid_integration(mixture_truth):
 @pytest.mark.slow
 def test_too_many_components_warn_and_still_answer():
     x, y = datasets.BivariateGaussian(RHO).sample(40, random_state=3)
-    est = GMMMI(n_components=12, random_state=0, svi_steps=200, num_samples=100).fit(x, y)
+    est = GMMMI(n_components=12, random_state=0, svi_steps=200, num_samples=100,
+                transform=None).fit(x, y)
     with pytest.warns(DegenerateComponentWarning, match="do not support that many components"):
         r = est.estimate_mi(method="vi")
     assert np.all(np.isfinite(r.draws)) and r.draws.size == 100

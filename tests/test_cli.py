@@ -205,7 +205,7 @@ def test_demo_json_in_bits(capsys):
     d = _json(capsys, ["demo", "--n", "400", "--units", "bit", "--json", *FAST])
     assert d["units"] == "bit"
     assert d["dataset"] == "gaussian"
-    assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 5
+    assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 10  # 2 representations
     assert d["truth"] == pytest.approx(-0.5 * math.log(1 - 0.6**2) / math.log(2), rel=1e-6)
     low, high = d["interval"]
     assert d["truth_in_interval"] == (low <= d["truth"] <= high)
@@ -242,9 +242,10 @@ def test_demo_all_methods_json(capsys):
     assert set(d["methods"]) == {"bootstrap", "vi", "mcmc"}
     assert d["method"] == "bootstrap"
     mcmc = d["methods"]["mcmc"]
-    assert mcmc["n_chains"] == 2 and mcmc["n_draws"] == 60
+    # transform="auto": each representation's chains, pooled.
+    assert mcmc["n_chains"] == 4 and mcmc["n_draws"] == 120
     assert {"r_hat", "ess_bulk", "divergences"} <= set(mcmc)
-    assert d["methods"]["vi"]["n_draws"] == 30
+    assert d["methods"]["vi"]["n_draws"] == 60
     for res in d["methods"].values():
         low, high = res["interval"]
         assert res["truth_in_interval"] == (low <= d["truth"] <= high)
@@ -260,7 +261,7 @@ def test_estimate_json_close_to_truth(capsys, csv_path):
                        "--seed", "1", "--json", "--no-cache"])
     assert d["file"] == str(csv_path) and d["x"] == "a" and d["y"] == "b"
     assert d["units"] == "nat" and d["method"] == "bootstrap"
-    assert d["n_samples"] == N_CSV and d["n_draws"] == 10
+    assert d["n_samples"] == N_CSV and d["n_draws"] == 20
     low, high = d["interval"]
     assert 0 < low < high < 2 * truth
     assert high - low < 0.5
@@ -275,7 +276,7 @@ def test_estimate_with_vi(capsys, csv_path):
                                    "--method", "vi", "--svi-steps", "300", "--draws", "200",
                                    "--no-cache", "--components", "1"])
     assert code == 0, err
-    assert "vi (200 posterior draws)" in out
+    assert "vi (2 × 200 posterior draws: data and rank representations pooled)" in out
     assert "posterior" in out  # the time line names the posterior step
 
 

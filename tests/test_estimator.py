@@ -102,7 +102,7 @@ def test_estimate_mi_reuses_fit_and_matches_one_call():
     assert est.n_components_ == k and res.n_components == k
     one = mutual_information(x, y, random_state=11, n_bootstrap=8)
     np.testing.assert_array_equal(res.draws, one.draws)
-    assert len(est.estimate_mi(n_bootstrap=3).draws) == 3
+    assert len(est.estimate_mi(n_bootstrap=3).draws) == 3 * len(est.representations_)
 
 
 def test_units_bits_are_nats_over_log2():
@@ -143,8 +143,9 @@ def test_non_convergence_warns_and_still_answers():
     with pytest.warns(ConvergenceWarning) as record:
         res = mutual_information(x, y, n_components=3, max_iter=2, n_bootstrap=3, random_state=0)
     messages = [str(w.message) for w in record]
-    assert any("EM did not converge in max_iter=2" in m for m in messages)
-    assert any("did not converge in 3 of 3 bootstrap replicates" in m for m in messages)
+    # Two representations (transform="auto"): 2 final fits, 2 x 3 bootstrap refits.
+    assert any("EM did not converge in 2 of 2 fits in max_iter=2" in m for m in messages)
+    assert any("did not converge in 6 of 6 bootstrap refits" in m for m in messages)
     assert np.isfinite(res.mean)
 
 
@@ -174,7 +175,7 @@ def test_result_summary_and_repr():
     low, high = res.interval(0.9)
     assert low <= res.mean <= high
     summary = res.to_dict()
-    assert summary["method"] == "bootstrap" and summary["n_draws"] == 20
+    assert summary["method"] == "bootstrap" and summary["n_draws"] == 40   # 20 x 2 representations
     assert summary["interval"] == list(res.interval(0.95))
     assert "MIResult(mi=" in repr(res) and "nats" in repr(res)
 

@@ -82,7 +82,7 @@ def test_unknown_option_name_suggests_the_right_one(xy):
         ("tol", "small", TypeError, r"tol must be a real number; got 'small'"),
         ("max_iter", 2.5, TypeError, r"max_iter must be an integer ≥ 1; got 2.5"),
         ("integration", "simpson", ValueError, r"integration must be one of \('mc', 'quadrature'\)"),
-        ("transform", "log", ValueError, r"transform must be one of \(None, 'rank'\); got 'log'"),
+        ("transform", "log", ValueError, r"transform must be one of \('auto', None, 'rank'\); got 'log'"),
         ("progress", "yes", TypeError, r"progress must be True or False"),
         ("random_state", -5, ValueError, r"random_state must be a non-negative integer; got -5"),
         ("random_state", "seed", TypeError, r"random_state must be None, a non-negative int"),

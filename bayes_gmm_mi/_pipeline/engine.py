@@ -55,12 +55,13 @@ def fit_data_sets(data: DataSets, settings: FitSettings, *, n_samples: int, seed
 
 
 def integrate_draws(draws: Draws, fitted: Fitted, terms: Terms, base: BaseSamples,
-                    values: np.ndarray, errors: np.ndarray, *, offset: float = 0.0,
+                    values: np.ndarray, errors: np.ndarray, *, offset: float | np.ndarray = 0.0,
                     quadrature: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The functional of every draw (M, S), in nats.
 
     Monte Carlo: near each data set's fit (``values``/``errors``, offset
-    included, are the fits' full integrals); quadrature: each draw in full.
+    included, are the fits' full integrals); quadrature: each draw in full,
+    plus ``offset`` (a number, or one per data set of shape (M, 1)).
     """
     import jax
 

@@ -27,6 +27,8 @@ __all__ = [
     "Scaling",
     "stack",
     "scale_joint",
+    "REPRESENTATION_NAMES",
+    "representations",
     "min_class_rows",
     "check_class_sizes",
     "class_indices",
@@ -115,6 +117,24 @@ class Scaling(NamedTuple):
     loc: np.ndarray
     scale: np.ndarray
     offset: float
+
+
+#: The name of each representation of the data (``transform`` of one fit).
+REPRESENTATION_NAMES: dict[str | None, str] = {None: "data", "rank": "rank"}
+
+
+def representations(transform: str | None, *, invariant: bool = True) -> tuple[str | None, ...]:
+    """The transforms whose fits make one estimate.
+
+    ``"auto"`` fits the data's own coordinates *and* the normal scores of their
+    ranks when the quantity is invariant under a monotone map of each column
+    (MI, conditional MI; ``invariant``), the data's own coordinates otherwise
+    (entropy, KL divergence); ``None`` or ``"rank"`` fit that one representation.
+    The first is the primary one (the point estimate and the fitted attributes).
+    """
+    if transform == "auto":
+        return (None, "rank") if invariant else (None,)
+    return (transform,)
 
 
 def scale_joint(blocks: list[np.ndarray], *, transform: str | None, pooled: bool = False,

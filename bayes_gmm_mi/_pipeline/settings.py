@@ -134,7 +134,7 @@ PARAMETER_CONSTRAINTS: dict[str, Any] = {
     "n_bootstrap": Integer(0),
     "mc_samples": Integer(100),
     "integration": Options(("mc", "quadrature")),
-    "transform": Options((None, "rank")),
+    "transform": Options(("auto", None, "rank")),
     "units": Options(tuple(UNITS)),
     "random_state": Custom(_random_state),
     "progress": Flag(),

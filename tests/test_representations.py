@@ -1,0 +1,161 @@
+"""transform="auto": two representations of the same rows, one honest estimate.
+
+Known answers only: the closed-form MI of a bivariate Gaussian, MI = 0 of
+independent columns, the exact MI of the uniform-noise pair; and the paired
+bootstrap arithmetic of the agreement check on synthetic draws.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import bayes_gmm_mi as bm
+from bayes_gmm_mi import GMMMI, MisspecificationWarning, datasets
+from bayes_gmm_mi._pipeline import models
+
+RHO = 0.6
+TRUE_GAUSSIAN = -0.5 * math.log(1 - RHO**2)
+
+
+@pytest.fixture(scope="module")
+def gaussian():
+    return datasets.BivariateGaussian(RHO).sample(2000, random_state=0)
+
+
+def test_auto_pools_both_representations_without_warning_on_a_gaussian(gaussian):
+    x, y = gaussian
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a clean call on clean data warns nothing
+        est = GMMMI(random_state=0, n_bootstrap=30).fit(x, y)
+        res = est.estimate_mi()
+    assert est.representations_ == ("data", "rank")
+    assert set(est.mi_by_representation_) == {"data", "rank"}
+    for value in est.mi_by_representation_.values():
+        assert abs(value - TRUE_GAUSSIAN) < 0.03
+    # The point estimate is the primary (data-coordinates) fit; the draws are
+    # both representations' replicates, the first half the primary's.
+    assert res.point_estimate == pytest.approx(est.mi_by_representation_["data"])
+    assert res.draws.shape == (60,) and res.n_chains == 2
+    reps = res.info["representations"]
+    np.testing.assert_allclose(res.draws[:30], reps["data"]["draws"])
+    np.testing.assert_allclose(res.draws[30:], reps["rank"]["draws"])
+    assert not res.info["agreement"]["disagree"]
+    low, high = res.interval(0.95)
+    assert low <= TRUE_GAUSSIAN <= high
+
+
+def test_one_representation_when_asked(gaussian):
+    x, y = gaussian
+    for transform, name in ((None, "data"), ("rank", "rank")):
+        est = GMMMI(random_state=0, n_bootstrap=10, transform=transform).fit(x, y)
+        res = est.estimate_mi()
+        assert est.representations_ == (name,)
+        assert res.draws.shape == (10,) and "agreement" not in res.info
+    # The primary fit of "auto" is the transform=None fit, number for number.
+    auto = GMMMI(random_state=0, n_bootstrap=0).fit(x, y)
+    data = GMMMI(random_state=0, n_bootstrap=0, transform=None).fit(x, y)
+    assert auto.mi_ == pytest.approx(data.mi_, abs=1e-6)
+    assert auto.n_components_ == data.n_components_
+
+
+def test_independent_uniforms_are_consistent_with_zero_and_flagged():
+    rng = np.random.default_rng(1)
+    u, v = rng.uniform(size=(2, 2000))
+    # Before (data coordinates only): a confident, wrong dependence.
+    old = bm.mutual_information(u, v, random_state=0, transform=None)
+    assert old.interval(0.95)[0] > 0.01
+    with pytest.warns(MisspecificationWarning, match="normal scores") as caught:
+        res = bm.mutual_information(u, v, random_state=0)
+    # The warning points at this file (the caller's line), not into the package.
+    assert {w.filename for w in caught if w.category is MisspecificationWarning} == {__file__}
+    assert res.info["agreement"]["disagree"]
+    assert res.interval(0.95)[0] <= max(res.mc_error, 1e-3)
+
+
+def test_uniform_noise_pair_is_covered_at_2000_rows_by_default():
+    task = datasets.get_validation_task("uniform-noise")
+    x, y = task.sample(2000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MisspecificationWarning)
+        res = bm.mutual_information(x, y, random_state=0)
+    low, high = res.interval(0.95)
+    assert low <= task.mi <= high
+
+
+def test_entropy_and_kl_fit_the_data_coordinates_only(gaussian):
+    x, y = gaussian
+    auto = bm.entropy(x, random_state=0, n_bootstrap=5)
+    none = bm.entropy(x, random_state=0, n_bootstrap=5, transform=None)
+    assert "representations" not in auto.info and auto.draws.shape == (5,)
+    np.testing.assert_allclose(auto.draws, none.draws, atol=1e-6)
+    kl = bm.kl_divergence(x, y, random_state=0, n_bootstrap=5)
+    assert "representations" not in kl.info and kl.draws.shape == (5,)
+
+
+@pytest.mark.slow
+def test_variational_draws_pool_the_representations_as_chains(gaussian):
+    x, y = gaussian
+    est = GMMMI(n_components=1, random_state=0, num_samples=200, svi_steps=300).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MisspecificationWarning)
+        res = est.estimate_mi(method="vi")
+    assert res.n_chains == 2 and res.draws.shape == (400,)
+    assert res.parameters is None and res.sample_stats is None
+    for rep in res.info["representations"].values():
+        assert rep["parameters"]["means"].shape[:2] == (1, 200)
+        assert abs(np.mean(rep["draws"]) - TRUE_GAUSSIAN) < 0.03
+    assert res.to_arviz().posterior["mi"].shape == (2, 200)
+
+
+class TestAgreementCheck:
+    """The arithmetic of models.check_agreement on synthetic draws."""
+
+    def _draws(self, shift: float, paired: bool) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        common = rng.normal(0.3, 0.02, 400)
+        other = common + rng.normal(0, 0.002, 400) if paired else rng.normal(0.3, 0.02, 400)
+        return np.stack([common, other + shift])
+
+    def test_paired_replicates_detect_a_small_systematic_shift(self):
+        draws = self._draws(-0.01, paired=True)
+        fits = np.array([0.3, 0.29])
+        with pytest.warns(MisspecificationWarning, match="standard errors apart"):
+            out = models.check_agreement(("data", "rank"), fits, np.zeros(2), draws,
+                                         paired=True, units="nat", factor=1.0)
+        # sd of the paired difference ~0.002: 0.01 is ~5 of them.
+        assert out["disagree"] and 3.5 < out["z"] < 7 and out["difference"] == pytest.approx(0.01)
+
+    def test_independent_posteriors_need_a_larger_shift(self):
+        draws = self._draws(-0.01, paired=False)
+        fits = np.array([0.3, 0.29])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = models.check_agreement(("data", "rank"), fits, np.zeros(2), draws,
+                                         paired=False, units="nat", factor=1.0)
+        # sd of the difference sqrt(2) * 0.02: 0.01 is 0.35 of it.
+        assert not out["disagree"] and out["z"] == pytest.approx(0.01 / (0.02 * math.sqrt(2)),
+                                                                 rel=0.15)
+
+    def test_monte_carlo_error_counts_in_the_difference(self):
+        draws = self._draws(-0.01, paired=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = models.check_agreement(("data", "rank"), np.array([0.3, 0.29]),
+                                         np.array([0.004, 0.004]), draws, paired=True,
+                                         units="nat", factor=1.0)
+        assert not out["disagree"]
+
+    def test_pool_stacks_the_representations_as_chains(self):
+        values = np.arange(12.0).reshape(2, 6)            # 2 representations x 3 chains x 2
+        pooled, n_chains = models.pool(values, 3)
+        assert n_chains == 6
+        np.testing.assert_array_equal(pooled.reshape(6, 2)[3], [6.0, 7.0])
+
+    def test_merge_keeps_the_worst_diagnostics(self):
+        merged = models.merge_diagnostics([{"r_hat": 1.001, "ess_bulk": 900, "divergences": 0},
+                                           {"r_hat": 1.02, "ess_bulk": 300, "divergences": 0}])
+        assert merged == {"r_hat": 1.02, "ess_bulk": 300, "divergences": 0}
