@@ -4,10 +4,16 @@ Every validation task (``bayes_gmm_mi.datasets.VALIDATION_TASKS``), N rows, R da
 (the same arrays as the calibration study: ``studies.calibration.sample_dataset``), one
 bootstrap estimate (50 replicates) per configuration:
 
-* ``default``  — the library's defaults;
-* ``patience3`` — ``patience=3`` (K keeps growing through a plateau of 2 K);
+* ``data``     — ``transform=None``: the data's own coordinates (the default before issue 14);
+* ``data-patience3`` — and ``patience=3`` (K keeps growing through a plateau of 2 K);
 * ``rank``     — ``transform="rank"`` (normal scores of the ranks; MI unchanged);
-* ``rank-patience3`` — both.
+* ``rank-patience3`` — both;
+* ``auto``, ``auto-patience2``, ``auto-patience3`` — ``transform="auto"``: both
+  representations, draws pooled, a ``MisspecificationWarning`` when they disagree;
+* ``reselect`` — a prototype bootstrap that re-chooses K on every replicate.
+
+``--method vi`` (or ``mcmc``) estimates with that method instead of the
+bootstrap; its records are kept under ``<config>/<method>``.
 
 Records (one JSON line per estimate) go to ``--out``/records.jsonl and are reused: the
 study resumes where it stopped. ``--summarise-only`` prints and writes the summary.
@@ -27,10 +33,15 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = {
-    "default": {},
-    "patience3": {"patience": 3},
+    # Before issue 14: the data's own coordinates (the default until then).
+    "data": {"transform": None},
+    "data-patience3": {"transform": None, "patience": 3},
     "rank": {"transform": "rank"},
     "rank-patience3": {"transform": "rank", "patience": 3},
+    # Issue 14: both representations, draws pooled (the new default).
+    "auto": {"transform": "auto"},
+    "auto-patience2": {"transform": "auto", "patience": 2},
+    "auto-patience3": {"transform": "auto", "patience": 3},
     # Bootstrap that re-chooses K on every replicate (continuous pairs only; uses the
     # private pipeline: a prototype of issue 14's model uncertainty).
     "reselect": {},
@@ -56,7 +67,7 @@ def reselecting_bootstrap(x, y, random_state: int, n_bootstrap: int = 50):
     from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
     from bayes_gmm_mi._validation import as_block, seed_from
 
-    est = bm.GMMMI(random_state=random_state, n_bootstrap=0).fit(x, y)
+    est = bm.GMMMI(random_state=random_state, n_bootstrap=0, transform=None).fit(x, y)
     params = est.get_params()
     blocks = [as_block(x, "x"), as_block(y, "y")]
     scaled, _ = prepare.scale_joint(blocks, transform=None)
@@ -89,7 +100,8 @@ class _Result:
         return float(lo), float(hi)
 
 
-def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path) -> None:
+def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path,
+        method: str = "bootstrap") -> None:
     import bayes_gmm_mi as bm
     from studies.calibration.study import sample_dataset
 
@@ -100,22 +112,23 @@ def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path) 
         task = bm.datasets.get_validation_task(task_name)
         for r in range(datasets):
             x, y = sample_dataset(task_name, n, r)
-            for config in configs:
+            for base_config in configs:
+                config = base_config if method == "bootstrap" else f"{base_config}/{method}"
                 key = (task_name, n, r, config)
                 if key in done:
                     continue
-                options = dict(CONFIGS[config])
+                options = dict(CONFIGS[base_config])
                 start = time.perf_counter()
-                if config == "reselect" and task.discrete_y:
+                if base_config == "reselect" and (task.discrete_y or method != "bootstrap"):
                     continue
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    if config == "reselect":
+                    if base_config == "reselect":
                         res = reselecting_bootstrap(x, y, random_state=1000 + r)
                     else:
                         res = bm.mutual_information(
                             x, y, discrete_y=bool(task.discrete_y), random_state=1000 + r,
-                            **options)
+                            method=method, **options)
                 elapsed = time.perf_counter() - start
                 lo95, hi95 = res.interval(0.95)
                 lo68, hi68 = res.interval(0.68)
@@ -124,49 +137,87 @@ def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path) 
                     "truth": float(task.mi), "point": res.point_estimate, "mean": res.mean,
                     "sd": res.std, "lo95": lo95, "hi95": hi95, "lo68": lo68, "hi68": hi68,
                     "k": res.n_components, "time_s": elapsed,
+                    "mc_error": float(getattr(res, "mc_error", 0.0)),
                     "warnings": sorted({w.category.__name__ for w in caught}),
                 }
+                info = getattr(res, "info", {})
+                if "agreement" in info:
+                    record["agreement_z"] = info["agreement"]["z"]
+                for name, rep in info.get("representations", {}).items():
+                    d = rep["draws"]
+                    record[f"{name}_point"] = rep["mi"]
+                    record[f"{name}_k"] = rep["n_components"]
+                    for prob in (0.95, 0.68):
+                        tail = 50 * (1 - prob)
+                        lo, hi = np.percentile(d, [tail, 100 - tail])
+                        record[f"{name}_lo{round(prob * 100)}"] = float(lo)
+                        record[f"{name}_hi{round(prob * 100)}"] = float(hi)
                 with path.open("a") as fh:
                     fh.write(json.dumps(record) + "\n")
                 print(f"{task_name:18s} r={r:2d} {config:15s} MI={res.mean:.4f} "
                       f"truth={task.mi:.4f} K={res.n_components} {elapsed:.1f}s", flush=True)
 
 
+def _rate(hits: int, total: int) -> str:
+    if not total:
+        return "–"
+    p = hits / total
+    return f"{p:.3f} ({math.sqrt(p * (1 - p) / total):.3f})"
+
+
 def summarise(out: Path) -> str:
+    """Per task and configuration, then pooled: coverage, warnings, silent misses.
+
+    A *silent miss* is a 95 % interval that misses the truth without a
+    ``MisspecificationWarning``; an independent task's interval *excludes 0*
+    when its lower end is above the Monte Carlo error.
+    """
     records = _load(out / "records.jsonl")
     groups: dict[tuple, list[dict]] = {}
     for rec in records:
         groups.setdefault((rec["n"], rec["task"], rec["config"]), []).append(rec)
     lines = ["| N | task | config | R | bias | 95 % coverage | 68 % coverage | mean width 95 "
-             "| median K | median time s |", "|---|---|---|---|---|---|---|---|---|---|"]
-    pooled: dict[tuple, list[int]] = {}
+             "| median K | warned | silent misses | median time s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    pooled: dict[tuple, dict[str, int]] = {}
     for (n, task, config), recs in sorted(groups.items()):
         truth = recs[0]["truth"]
         cov95 = [r["lo95"] <= truth <= r["hi95"] for r in recs]
         cov68 = [r["lo68"] <= truth <= r["hi68"] for r in recs]
-        bias = np.mean([r["mean"] - truth for r in recs])
+        warned = ["MisspecificationWarning" in r["warnings"] for r in recs]
+        silent = [not c and not w for c, w in zip(cov95, warned, strict=True)]
+        bias = np.mean([r["point"] - truth for r in recs])
         width = np.mean([r["hi95"] - r["lo95"] for r in recs])
         lines.append(
             f"| {n} | {task} | {config} | {len(recs)} | {bias:+.4f} | {np.mean(cov95):.2f} | "
             f"{np.mean(cov68):.2f} | {width:.4f} | {np.median([r['k'] for r in recs]):.0f} | "
+            f"{np.mean(warned):.2f} | {np.mean(silent):.2f} | "
             f"{np.median([r['time_s'] for r in recs]):.2f} |")
+        p = pooled.setdefault((n, config), dict.fromkeys(
+            ("c95", "c68", "total", "silent", "warned", "zero_total", "zero_excluded",
+             "zero_warned"), 0))
         if truth > 0:
-            p = pooled.setdefault((n, config), [0, 0, 0, 0])
-            p[0] += sum(cov95)
-            p[1] += sum(cov68)
-            p[2] += len(recs)
+            p["c95"] += sum(cov95)
+            p["c68"] += sum(cov68)
+            p["total"] += len(recs)
+            p["silent"] += sum(silent)
+            p["warned"] += sum(warned)
         else:
-            p = pooled.setdefault((n, config), [0, 0, 0, 0])
-            p[3] += sum(r["lo95"] > 0 for r in recs)
-    lines += ["", "Pooled over the tasks with MI > 0 (binomial standard error in brackets):", "",
-              "| N | config | estimates | 95 % coverage | 68 % coverage |", "|---|---|---|---|---|"]
-    for (n, config), (c95, c68, total, _) in sorted(pooled.items()):
-        if total:
-            p95, p68 = c95 / total, c68 / total
-            se95 = math.sqrt(p95 * (1 - p95) / total)
-            se68 = math.sqrt(p68 * (1 - p68) / total)
-            lines.append(f"| {n} | {config} | {total} | {p95:.3f} ({se95:.3f}) | "
-                         f"{p68:.3f} ({se68:.3f}) |")
+            p["zero_total"] += len(recs)
+            p["zero_excluded"] += sum(r["lo95"] > r.get("mc_error", 0.0) for r in recs)
+            p["zero_warned"] += sum(warned)
+    lines += ["", "Pooled over the tasks with MI > 0, and over the tasks with MI = 0 (binomial "
+              "standard error in brackets):", "",
+              "| N | config | estimates | 95 % coverage | 68 % coverage | silent misses | "
+              "warned | MI = 0: estimates | excludes 0 | warned |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for (n, config), p in sorted(pooled.items()):
+        lines.append(
+            f"| {n} | {config} | {p['total']} | {_rate(p['c95'], p['total'])} | "
+            f"{_rate(p['c68'], p['total'])} | {_rate(p['silent'], p['total'])} | "
+            f"{_rate(p['warned'], p['total'])} | {p['zero_total']} | "
+            f"{_rate(p['zero_excluded'], p['zero_total'])} | "
+            f"{_rate(p['zero_warned'], p['zero_total'])} |")
     return "\n".join(lines)
 
 
@@ -180,10 +231,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", type=int, default=20)
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--method", choices=("bootstrap", "vi", "mcmc"), default="bootstrap")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args(argv)
     if not args.summarise_only:
-        run(args.tasks, args.n, args.datasets, args.configs, args.out)
+        run(args.tasks, args.n, args.datasets, args.configs, args.out, args.method)
     text = summarise(args.out)
     (args.out / "summary.md").write_text(text + "\n")
     print(text)
