@@ -26,7 +26,7 @@ from bayes_gmm_mi._estimator import EstimatorSettings
 from bayes_gmm_mi._pipeline import settings as _settings
 from bayes_gmm_mi._pipeline.prepare import MIN_ROWS_PER_DIMENSION
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from
+from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from, warn_if_discrete
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._pipeline.integrate import BaseSamples
@@ -145,7 +145,7 @@ class GMMCategoricalMI(EstimatorSettings):
             missing labels, mismatched lengths, ``integration="quadrature"``.
         """
         from bayes_gmm_mi._pipeline import engine, prepare
-        from bayes_gmm_mi._pipeline.integrate import class_base_samples, integrate_classes
+        from bayes_gmm_mi._pipeline.integrate import class_base_samples
         from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
 
         params = self._validated_params()
@@ -155,6 +155,7 @@ class GMMCategoricalMI(EstimatorSettings):
                 f"integration={params['integration']!r}. Use integration='mc'."
             )
         block = as_block(x, "x")
+        warn_if_discrete(block, "x")
         n, d = block.shape
         if d > MAX_DIMENSIONS:
             raise ValueError(
@@ -170,27 +171,40 @@ class GMMCategoricalMI(EstimatorSettings):
         counts = np.bincount(codes, minlength=n_classes)
         need = prepare.min_class_rows(params["n_folds"], d, params["n_components"])
         prepare.check_class_sizes(counts, classes, need, "labels")
-        # One representation for now: "auto" fits the data's own coordinates
-        # (pooling representations of every class is GMMMI's, not yet here).
-        transform = prepare.representations(params["transform"])[0]
-        scaled, scaling = prepare.scale_joint([block], transform=transform)
+        transforms = prepare.representations(params["transform"])
+        names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
+        prepared = [prepare.scale_joint([block], transform=t) for t in transforms]
+        scaling = prepared[0][1]
         seed = seed_from(params["random_state"])
         start = time.perf_counter()
         index = prepare.class_indices(codes, n_classes)
-        data = prepare.stack([scaled[idx] for idx in index], index,
-                             child_seeds(seed, Stream.CLASSES, n_classes),
-                             [f"class {c!r}" for c in classes])
+        class_seeds = child_seeds(seed, Stream.CLASSES, n_classes)
+        # Representation-major blocks of the C classes: the same rows, folds and
+        # seeds in each representation.
+        labels_of = [f"class {c!r}" for c in classes]
+        if len(names) > 1:
+            labels_of = [f"{label}, {name} representation"
+                         for name in names for label in labels_of]
+        data = prepare.stack([scaled[idx] for scaled, _ in prepared for idx in index],
+                             index * len(names), np.tile(class_seeds, len(names)), labels_of)
         fitted, selection, final = engine.fit_data_sets(
             data, _settings.fit_settings(params), n_samples=n, seed=seed, partition=True,
-            progress=params["progress"])
+            groups=len(names), progress=params["progress"])
         base = class_base_samples(seed, params["mc_samples"], d, n_classes)
         freqs = counts / n
-        mi, err = integrate_classes(_per_member(fitted.fits, 1), freqs[None], base)
-
         self._fitted = fitted
         self._base: BaseSamples = base
+        self.representations_ = names
+        mi, err = self._integrate_blocks(fitted.fits, freqs[None], lead=1)
+        mi, err = mi[:, 0], err[:, 0]
         self._fit_value = (mi, err)
-        self.representations_ = (prepare.REPRESENTATION_NAMES[transform],)
+        factor = _settings.UNITS[params["units"]]
+        self.mi_by_representation_ = {name: float(v) * factor
+                                      for name, v in zip(names, mi, strict=True)}
+        active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1).reshape(len(names), -1)
+        self.n_components_by_representation_ = {
+            name: int(a.sum()) for name, a in zip(names, active, strict=True)}
+        active = active[0]
         self.n_samples_ = n
         self.loc_, self.scale_ = scaling.loc, scaling.scale
         self.quantity_ = "mi"
@@ -202,12 +216,11 @@ class GMMCategoricalMI(EstimatorSettings):
             classes[c]: dict(selection.scores[c]) for c in range(n_classes)
         } if params["n_components"] == "auto" else {}
         self.selection_scores_ = {}
-        active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
         self.class_n_components_ = {classes[c]: int(active[c]) for c in range(n_classes)}
         self.n_components_ = int(active.sum())
-        self.converged_ = bool(np.all(final.converged))
-        self.n_iter_ = int(np.max(final.n_iter))
-        self.lower_bound_ = float(np.sum(freqs * np.asarray(final.log_lik)))
+        self.converged_ = bool(np.all(final.converged[:n_classes]))
+        self.n_iter_ = int(np.max(final.n_iter[:n_classes]))
+        self.lower_bound_ = float(np.sum(freqs * np.asarray(final.log_lik[:n_classes])))
         return self._store_estimate(float(mi[0]), float(err[0]), params, start)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:
@@ -242,12 +255,34 @@ class GMMCategoricalMI(EstimatorSettings):
             "fit_time_s": self.fit_time_,
         }
 
-    def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
+    def _integrate_blocks(self, params: Any, mass: np.ndarray, lead: int,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """Categorical MI of each representation's block of class mixtures.
+
+        ``params`` has leading axes (R * C[, S]); ``mass`` is (S, R * C) (or
+        (1, C) for the fits: the observed frequencies). Returns (R, S) values
+        and errors.
+        """
+        import jax
+
         from bayes_gmm_mi._pipeline.integrate import integrate_classes
 
+        groups = len(self.representations_)
+        c = params.weights.shape[0] // groups
+        values, errors = [], []
+        for r in range(groups):
+            block = jax.tree.map(lambda a, r=r: np.asarray(a)[r * c:(r + 1) * c], params)
+            share = mass if mass.shape[1] == c else mass[:, r * c:(r + 1) * c]
+            v, e = integrate_classes(_per_member(block, lead), share, self._base)
+            values.append(v)
+            errors.append(e)
+        return np.stack(values), np.stack(errors)
+
+    def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
         if draws.mass.shape[1] == 0:
-            return np.zeros(0), np.zeros(0)
-        return integrate_classes(_per_member(draws.params, 2), draws.mass.T, self._base)
+            groups = len(self.representations_)
+            return np.zeros((groups, 0)), np.zeros((groups, 0))
+        return self._integrate_blocks(draws.params, draws.mass.T, lead=2)
 
     def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
         if draws.parameters is None:

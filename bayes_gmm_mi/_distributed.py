@@ -51,9 +51,12 @@ def run_batches(client: Any, fn: Callable, jobs: Sequence[tuple], *,
             f"client must be a dask.distributed.Client; got {type(client).__name__}."
         )
     # Arguments shared by every job (the data columns, the bootstrap counts, the
-    # settings) are sent to the cluster once, not once per task.
+    # settings) are sent to the cluster once, not once per task. Unique keys
+    # (hash=False): a second call with equal arguments (mi_matrix's second
+    # representation) must not share keys that the first call's release frees.
     shared = [k for k in range(len(jobs[0])) if all(job[k] is jobs[0][k] for job in jobs)]
-    scattered = dict(zip(shared, client.scatter([jobs[0][k] for k in shared], broadcast=True)))
+    scattered = dict(zip(shared, client.scatter([jobs[0][k] for k in shared], broadcast=True,
+                                                hash=False)))
     futures = [
         client.submit(fn, *[scattered.get(k, arg) for k, arg in enumerate(job)],
                       pure=False, retries=RETRIES)

@@ -23,6 +23,7 @@ from bayes_gmm_mi._validation import (
     check_int,
     check_same_rows,
     seed_from,
+    warn_if_discrete,
     warn_if_duplicated,
 )
 
@@ -191,8 +192,12 @@ class EstimatorSettings(ParamsMixin):
                           if k in per_model[r]}}
                 for r, name in enumerate(names)}
             if draws.parameters is not None:
+                per = len(draws.parameters) // len(names)
                 for r, name in enumerate(names):
-                    info["representations"][name]["parameters"] = draws.parameters[r]
+                    block = slice(r * per, (r + 1) * per)
+                    info["representations"][name]["parameters"] = self._draw_parameters(
+                        draws._replace(parameters=draws.parameters[block],
+                                       mass=draws.mass[block]))
             if values.shape[1]:
                 info["agreement"] = models.check_agreement(
                     names, self._fit_value[0], self._fit_value[1], values,
@@ -433,6 +438,8 @@ class GMMMI(EstimatorSettings):
 
         d = sum(b.shape[1] for b in blocks)
         n = blocks[0].shape[0]
+        for block, name in zip(blocks, ("x", "y", "z"), strict=False):
+            warn_if_discrete(block, name)
         if d > MAX_DIMENSIONS:
             raise ValueError(
                 f"the variables have {d} columns in all "

@@ -34,8 +34,10 @@ from bayes_gmm_mi._validation import (
     gaussianise_ranks,
     seed_from,
     standardise,
+    warn_if_discrete,
 )
 from bayes_gmm_mi._warnings import warn
+from bayes_gmm_mi.exceptions import MisspecificationWarning
 
 # JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
 
@@ -132,8 +134,7 @@ class _Column:
         return 0 if self.classes is None else len(self.classes)
 
 
-def _columns(table: Any, prefix: str, categorical: set, n: int | None,
-             transform: str | None = None) -> list[_Column]:
+def _columns(table: Any, prefix: str, categorical: set, n: int | None) -> list[_Column]:
     import pandas as pd
 
     if isinstance(table, pd.Series):
@@ -169,8 +170,7 @@ def _columns(table: Any, prefix: str, categorical: set, n: int | None,
             cols.append(_Column(name, codes, True, classes))
         else:
             column = as_variable(np.asarray(values), f"column {name!r}")
-            if transform == "rank":
-                column = gaussianise_ranks(column[:, None])[:, 0]
+            warn_if_discrete(column[:, None], f"column {name!r}")
             cols.append(_Column(name, column, False))
         n = len(values)
     return cols
@@ -270,13 +270,11 @@ def mi_matrix(
     params.update(n_bootstrap=n_bootstrap, random_state=random_state, units=units,
                   progress=progress)
     _settings.validate(params)
-    # One representation for now: "auto" is the data's own coordinates here
-    # (GMMMI pools both representations; the matrix does not yet).
-    transform = prepare.representations(params["transform"])[0]
+    transforms = prepare.representations(params["transform"])
     categorical = set(categorical)
-    cols_a = _columns(a, "a", categorical, None, transform)
+    cols_a = _columns(a, "a", categorical, None)
     n = len(cols_a[0].values)
-    cols_b = cols_a if b is None else _columns(b, "b", categorical, n, transform)
+    cols_b = cols_a if b is None else _columns(b, "b", categorical, n)
     symmetric = b is None
     if symmetric and len(cols_a) < 2:
         raise ValueError("a latent–latent matrix needs at least two columns in a.")
@@ -296,14 +294,61 @@ def mi_matrix(
     from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
 
     counts = bootstrap_counts(seed, n, b_reps)
+    factor = UNITS[units]
+    settings = MatrixSettings(_settings.fit_settings(params), params["mc_samples"])
+    # One matrix per representation of the continuous columns (transform="auto":
+    # the data's coordinates and the normal scores), with the same bootstrap
+    # counts and seeds, so that draw b of every representation is replicate b.
+    matrices = []
+    for t in transforms:
+        rep_a = _represented(cols_a, t)
+        rep_b = rep_a if symmetric else _represented(cols_b, t)
+        matrices.append(_one_matrix(settings, pairs, rep_a, rep_b, symmetric, seed, counts,
+                                    factor, batch_size, client, progress))
+    point, error, ncomp, _ = matrices[0]
+    draws = np.concatenate([m[3] for m in matrices], axis=-1)
+    info_extra: dict[str, Any] = {}
+    names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
+    if len(names) > 1 and b_reps:
+        info_extra = _agreement(names, matrices, pairs, cols_a, cols_b, units, factor)
+
+    names_a = [c.name for c in cols_a]
+    names_b = [c.name for c in cols_b]
+    coords = {"x": names_a, "y": names_b}
+    kinds = {c.name: ("categorical" if c.categorical else "continuous") for c in cols_a + cols_b}
+    return MIMatrix(
+        draws=xr.DataArray(draws, dims=("x", "y", "draw"), coords=coords, name="mi"),
+        point_estimate=xr.DataArray(point, dims=("x", "y"), coords=coords, name="mi"),
+        mc_error=xr.DataArray(error, dims=("x", "y"), coords=coords, name="mc_error"),
+        n_components=xr.DataArray(ncomp, dims=("x", "y"), coords=coords, name="n_components"),
+        units=units,
+        info={"time_s": time.perf_counter() - start, "kinds": kinds, "n_samples": n,
+              "n_pairs": len(pairs), "symmetric": symmetric, "representations": names,
+              "entropy": _entropies(cols_a + ([] if symmetric else cols_b), counts, factor,
+                                    repeat=len(names)),
+              **info_extra},
+    )
+
+
+def _represented(cols: list[_Column], transform: str | None) -> list[_Column]:
+    """The columns in one representation: continuous ones as normal scores for "rank"."""
+    if transform != "rank":
+        return cols
+    return [c if c.categorical else _Column(c.name, gaussianise_ranks(c.values[:, None])[:, 0],
+                                            False) for c in cols]
+
+
+def _one_matrix(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a: list[_Column],
+                cols_b: list[_Column], symmetric: bool, seed: int, counts: np.ndarray,
+                factor: float, batch_size: int, client: Any, progress: bool,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Point estimates, MC errors, components and draws (x, y[, B]) of one representation."""
+    b_reps = counts.shape[0]
     point = np.full((len(cols_a), len(cols_b)), np.nan)
     error = np.full_like(point, np.nan)
     ncomp = np.zeros(point.shape, int)
     draws = np.full(point.shape + (b_reps,), np.nan)
-
-    factor = UNITS[units]
     batches = [pairs[lo:lo + batch_size] for lo in range(0, len(pairs), batch_size)]
-    settings = MatrixSettings(_settings.fit_settings(params), params["mc_samples"])
     total = _count_data_sets(pairs, cols_a, cols_b)
     jobs = [(settings, batch, cols_a, cols_b, seed, counts, factor) for batch in batches]
     if client is None:
@@ -323,21 +368,37 @@ def mi_matrix(
             for r, c in ((i, j), (j, i)) if symmetric else ((i, j),):
                 point[r, c], error[r, c], ncomp[r, c] = value, err, k
                 draws[r, c] = reps
+    return point, error, ncomp, draws
 
-    names_a = [c.name for c in cols_a]
-    names_b = [c.name for c in cols_b]
-    coords = {"x": names_a, "y": names_b}
-    kinds = {c.name: ("categorical" if c.categorical else "continuous") for c in cols_a + cols_b}
-    return MIMatrix(
-        draws=xr.DataArray(draws, dims=("x", "y", "draw"), coords=coords, name="mi"),
-        point_estimate=xr.DataArray(point, dims=("x", "y"), coords=coords, name="mi"),
-        mc_error=xr.DataArray(error, dims=("x", "y"), coords=coords, name="mc_error"),
-        n_components=xr.DataArray(ncomp, dims=("x", "y"), coords=coords, name="n_components"),
-        units=units,
-        info={"time_s": time.perf_counter() - start, "kinds": kinds, "n_samples": n,
-              "n_pairs": len(pairs), "symmetric": symmetric,
-              "entropy": _entropies(cols_a + ([] if symmetric else cols_b), counts, factor)},
-    )
+
+def _agreement(names: tuple[str, ...], matrices: list[tuple], pairs: list[tuple[int, int]],
+               cols_a: list[_Column], cols_b: list[_Column], units: str, factor: float,
+               ) -> dict[str, Any]:
+    """Compare the representations cell by cell; one warning naming the cells that disagree."""
+    from bayes_gmm_mi._pipeline import models
+
+    disagree = []
+    for i, j in pairs:
+        if cols_a[i].categorical and cols_b[j].categorical:
+            continue
+        fits = np.array([m[0][i, j] for m in matrices]) / factor
+        errs = np.array([m[1][i, j] for m in matrices]) / factor
+        reps = np.stack([m[3][i, j] for m in matrices]) / factor
+        if models.agreement(fits, errs, reps, paired=True)["disagree"]:
+            disagree.append((cols_a[i].name, cols_b[j].name))
+    if disagree:
+        shown = ", ".join(f"({a!r}, {b!r})" for a, b in disagree[:5])
+        more = f" and {len(disagree) - 5} more" if len(disagree) > 5 else ""
+        warn(
+            f"in {len(disagree)} of {len(pairs)} cells ({shown}{more}) the mixtures fitted to "
+            "the data's coordinates and to the normal scores of their ranks give MI values "
+            "further apart than their errors allow: at least one mixture misdescribes those "
+            "pairs. Their draws span both fits; info['point_by_representation'] has both.",
+            MisspecificationWarning,
+        )
+    return {"point_by_representation": {name: m[0] for name, m in zip(names, matrices,
+                                                                       strict=True)},
+            "disagree": disagree}
 
 
 class MatrixSettings(NamedTuple):
@@ -483,8 +544,13 @@ def _mixed_pairs(settings: MatrixSettings, mixed: list[tuple[int, int]], cols_a:
             put(i, j, mi[m, 0], err[m, 0], active[m].sum(), mi[m, 1:])
 
 
-def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> dict:
-    """Plug-in entropy of each categorical column: point value and per replicate."""
+def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float,
+               repeat: int = 1) -> dict:
+    """Plug-in entropy of each categorical column: point value and per replicate.
+
+    The replicates are repeated ``repeat`` times, once per representation of
+    the matrix's draws (a categorical column is the same in each).
+    """
     out = {}
     for col in cols:
         if not col.categorical:
@@ -497,7 +563,7 @@ def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float) -> di
         probs /= probs.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             h = -np.sum(np.where(probs > 0, probs * np.log(probs), 0.0), axis=1) * factor
-        out[col.name] = (float(h[0]), h[1:])
+        out[col.name] = (float(h[0]), np.tile(h[1:], repeat))
     return out
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "check_float",
     "check_options",
     "gaussianise_ranks",
+    "warn_if_discrete",
     "standardise",
     "seed_from",
     "describe",
@@ -184,18 +185,59 @@ def check_options(options: dict[str, Any], valid: Iterable[str], where: str) -> 
             )
 
 
+#: Seed of the tie-breaking keys of :func:`gaussianise_ranks` (fixed: the same
+#: data always get the same normal scores, whatever ``random_state``).
+TIE_BREAK_SEED = 20_141
+
+
 def gaussianise_ranks(values: np.ndarray) -> np.ndarray:
-    """Map each column to standard-normal scores of its ranks (ties averaged).
+    """Map each column to standard-normal scores of its ranks, ``Φ⁻¹((rank − ½) / n)``.
 
     An invertible, monotone map of each variable: MI is unchanged, heavy tails and
     the hard edges of each marginal are tamed (edges of the joint density remain).
+    Tied values get distinct ranks in a random order drawn from a fixed seed
+    (:data:`TIE_BREAK_SEED`), independently per column: a deterministic jitter, so
+    that ties do not become point masses that a mixture collapses onto (average
+    ranks would), and no order of the rows leaks into the scores. Without ties
+    the ranks are the ordinary ones.
     """
     from scipy.special import ndtri  # imported here: scipy.stats is slow to import
-    from scipy.stats import rankdata
 
-    n = values.shape[0]
-    ranks = rankdata(values, axis=0, method="average")
+    n, d = values.shape
+    keys = np.random.default_rng(TIE_BREAK_SEED).random((n, d))
+    ranks = np.empty((n, d))
+    for j in range(d):
+        order = np.lexsort((keys[:, j], values[:, j]))
+        ranks[order, j] = np.arange(1, n + 1)
     return ndtri((ranks - 0.5) / n)
+
+
+def warn_if_discrete(block: np.ndarray, name: str) -> None:
+    """Warn when a column of a continuous variable holds few distinct values.
+
+    The rule: at most half as many distinct values as rows (each value repeated
+    twice on average) — counts, Likert scales, labels passed as numbers. A
+    mixture *density* does not describe such data: its MI is set by how tightly
+    components can collapse onto the values (``reg_covar``), not by the data.
+    """
+    from bayes_gmm_mi._warnings import warn
+    from bayes_gmm_mi.exceptions import MisspecificationWarning
+
+    n = block.shape[0]
+    for j in range(block.shape[1]):
+        distinct = len(np.unique(block[:, j]))
+        if distinct <= n // 2:
+            where = name if block.shape[1] == 1 else f"column {j} of {name}"
+            warn(
+                f"{where} has {distinct} distinct values in {n} rows: it looks discrete, and "
+                "a Gaussian mixture density does not describe discrete values (the MI is set "
+                "by how tightly components collapse onto them, not by the data). For a "
+                "categorical variable use discrete_y=True (or mi_matrix(categorical=...)); "
+                "for counts or scales, treat the values as classes or add noise of the "
+                "rounding width (dequantise) and say so.",
+                MisspecificationWarning,
+            )
+            return
 
 
 def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -67,7 +67,7 @@ def test_fitted_attributes(sample):
     np.testing.assert_allclose(est.class_frequencies_.sum(), 1.0)
     assert est.class_counts_.sum() == 3000
     assert set(est.class_n_components_) == set(est.classes_)
-    assert est.estimate_mi().draws.shape == (5,)
+    assert est.estimate_mi().draws.shape == (5 * len(est.representations_),)
 
 
 def test_stated_mc_error_matches_the_spread_over_monte_carlo_seeds():
@@ -80,7 +80,8 @@ def test_stated_mc_error_matches_the_spread_over_monte_carlo_seeds():
     p = np.array([0.05, 0.1, 0.15, 0.3, 0.4])
     y = rng.choice(5, size=5000, p=p)
     x = rng.normal(y * 1.0, 0.5 + y / 10)
-    est = GMMCategoricalMI(n_bootstrap=0, mc_samples=20_000, random_state=0).fit(x, y)
+    est = GMMCategoricalMI(n_bootstrap=0, mc_samples=20_000, random_state=0,
+                           transform=None).fit(x, y)
     from bayes_gmm_mi._pipeline.integrate import class_base_samples, integrate_classes
 
     fits = jax.tree.map(lambda a: a[None], est._fitted.fits)
@@ -162,7 +163,9 @@ def test_posterior_categorical_mi_covers_truth(sample, method):
     import warnings
 
     x, codes = sample
-    est = GMMCategoricalMI(random_state=0, n_components=1, num_warmup=300, num_samples=300)
+    # One representation: the test reads the posterior sites of one model.
+    est = GMMCategoricalMI(random_state=0, n_components=1, num_warmup=300, num_samples=300,
+                           transform=None)
     est.fit(x, np.array(["low", "mid", "high"])[codes])
     with warnings.catch_warnings():
         warnings.simplefilter("error", bm.ConvergenceWarning)

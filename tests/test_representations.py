@@ -120,14 +120,25 @@ class TestAgreementCheck:
         other = common + rng.normal(0, 0.002, 400) if paired else rng.normal(0.3, 0.02, 400)
         return np.stack([common, other + shift])
 
-    def test_paired_replicates_detect_a_small_systematic_shift(self):
-        draws = self._draws(-0.01, paired=True)
-        fits = np.array([0.3, 0.29])
+    def test_paired_replicates_detect_a_material_shift(self):
+        draws = self._draws(-0.05, paired=True)
+        fits = np.array([0.3, 0.25])
         with pytest.warns(MisspecificationWarning, match="standard errors apart"):
             out = models.check_agreement(("data", "rank"), fits, np.zeros(2), draws,
                                          paired=True, units="nat", factor=1.0)
-        # sd of the paired difference ~0.002: 0.01 is ~5 of them.
-        assert out["disagree"] and 3.5 < out["z"] < 7 and out["difference"] == pytest.approx(0.01)
+        # sd of the paired difference ~0.002; 0.05 is 2.5 sd of the draws themselves.
+        assert out["disagree"] and out["z"] > 10 and out["difference"] == pytest.approx(0.05)
+        assert out["shift"] == pytest.approx(2.5, rel=0.15)
+
+    def test_a_resolved_but_small_shift_does_not_warn(self):
+        # 0.01 is ~5 sd of the paired difference, but half an sd of either estimate:
+        # the pooled interval is barely wider, so there is nothing to warn about.
+        draws = self._draws(-0.01, paired=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = models.check_agreement(("data", "rank"), np.array([0.3, 0.29]), np.zeros(2),
+                                         draws, paired=True, units="nat", factor=1.0)
+        assert out["z"] > 3 and out["shift"] < 1 and not out["disagree"]
 
     def test_independent_posteriors_need_a_larger_shift(self):
         draws = self._draws(-0.01, paired=False)
@@ -141,13 +152,13 @@ class TestAgreementCheck:
                                                                  rel=0.15)
 
     def test_monte_carlo_error_counts_in_the_difference(self):
-        draws = self._draws(-0.01, paired=True)
+        draws = self._draws(-0.05, paired=True)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            out = models.check_agreement(("data", "rank"), np.array([0.3, 0.29]),
-                                         np.array([0.004, 0.004]), draws, paired=True,
+            out = models.check_agreement(("data", "rank"), np.array([0.3, 0.25]),
+                                         np.array([0.02, 0.02]), draws, paired=True,
                                          units="nat", factor=1.0)
-        assert not out["disagree"]
+        assert out["z"] < 3 and not out["disagree"]
 
     def test_pool_stacks_the_representations_as_chains(self):
         values = np.arange(12.0).reshape(2, 6)            # 2 representations x 3 chains x 2
@@ -159,3 +170,59 @@ class TestAgreementCheck:
         merged = models.merge_diagnostics([{"r_hat": 1.001, "ess_bulk": 900, "divergences": 0},
                                            {"r_hat": 1.02, "ess_bulk": 300, "divergences": 0}])
         assert merged == {"r_hat": 1.02, "ess_bulk": 300, "divergences": 0}
+
+
+# ------------------------------------------------------------------ categorical y
+def test_categorical_auto_pools_and_shares_the_class_frequencies():
+    task = datasets.get_validation_task("categorical")
+    x, labels = task.sample(1500, random_state=0)
+    est = bm.GMMCategoricalMI(random_state=0, n_components=1, num_samples=100, svi_steps=300)
+    est.fit(x, labels)
+    assert est.representations_ == ("data", "rank")
+    assert est.mi_ == pytest.approx(est.mi_by_representation_["data"])
+    boot = est.estimate_mi(n_bootstrap=20)
+    assert boot.draws.shape == (40,) and boot.n_chains == 2
+    low, high = boot.interval(0.95)
+    assert low <= task.mi <= high
+    vi = est.estimate_mi(method="vi")
+    reps = vi.info["representations"]
+    # One Dirichlet draw of the class frequencies serves both representations.
+    np.testing.assert_array_equal(reps["data"]["parameters"]["class_frequencies"],
+                                  reps["rank"]["parameters"]["class_frequencies"])
+    assert vi.draws.shape == (200,)
+
+
+# ------------------------------------------------------------------------ mi_matrix
+def test_mi_matrix_auto_reads_zero_for_independent_uniform_columns():
+    rng = np.random.default_rng(0)
+    n = 2000
+    import pandas as pd
+
+    table = pd.DataFrame({"u1": rng.uniform(size=n), "u2": rng.uniform(size=n)})
+    table["g"] = 0.8 * table["u1"] + 0.2 * rng.normal(size=n)
+    old = bm.mi_matrix(table, n_bootstrap=20, random_state=0, transform=None)
+    with pytest.warns(MisspecificationWarning, match="cells"):
+        new = bm.mi_matrix(table, n_bootstrap=20, random_state=0)
+    cell = {"x": "u1", "y": "u2"}
+    # Before: the independent uniforms read a dependence well above 0.
+    assert float(old.interval(0.95)[0].sel(cell)) > 0.01
+    assert float(new.interval(0.95)[0].sel(cell)) <= 2e-3
+    assert new.draws.sizes["draw"] == 40
+    assert ("u1", "u2") in new.info["disagree"]
+    # The dependent pair agrees in both representations.
+    assert ("u1", "g") not in new.info["disagree"]
+
+
+# --------------------------------------------------------------------------- ties
+def test_ties_get_distinct_normal_scores_and_a_discrete_column_warns():
+    from bayes_gmm_mi._validation import gaussianise_ranks
+
+    values = np.array([[1.0], [2.0], [2.0], [2.0], [3.0]])
+    scores = gaussianise_ranks(values)[:, 0]
+    assert len(np.unique(scores)) == 5                     # ties broken, not averaged
+    assert scores[0] < scores[1:4].min() and scores[1:4].max() < scores[4]
+    np.testing.assert_array_equal(scores, gaussianise_ranks(values)[:, 0])  # deterministic
+    rng = np.random.default_rng(0)
+    likert = rng.integers(1, 6, 500).astype(float)
+    with pytest.warns(MisspecificationWarning, match="5 distinct values in 500 rows"):
+        bm.mutual_information(likert, rng.normal(size=500), n_bootstrap=0, random_state=0)

@@ -35,7 +35,7 @@ __all__ = ["fit_data_sets", "integrate_draws"]
 
 
 def fit_data_sets(data: DataSets, settings: FitSettings, *, n_samples: int, seed: int,
-                  partition: bool = False, progress: bool = False,
+                  partition: bool = False, groups: int = 1, progress: bool = False,
                   ) -> tuple[Fitted, Selection, EMResult]:
     """Select K and fit every data set to all its rows (warning about poor fits).
 
@@ -50,7 +50,7 @@ def fit_data_sets(data: DataSets, settings: FitSettings, *, n_samples: int, seed
         if final is None:
             final = fit_final(data, selection.k, settings, seeds, bar.update)
     warn_on_fits(final, selection.k, data, settings)
-    fitted = Fitted(data, final.params, n_samples, seed, settings, partition)
+    fitted = Fitted(data, final.params, n_samples, seed, settings, partition, groups)
     return fitted, selection, final
 
 

@@ -71,6 +71,11 @@ class Fitted(NamedTuple):
         The data sets are the classes of one categorical variable: their
         shares of the rows are class frequencies (drawn from a Dirichlet
         posterior by the Bayesian methods).
+    groups : int
+        The data sets are ``groups`` equal blocks of the same rows, one per
+        representation of the data (``transform="auto"``); with ``partition``,
+        every block holds the same classes, which share one draw of the class
+        frequencies.
     """
 
     data: DataSets
@@ -79,6 +84,7 @@ class Fitted(NamedTuple):
     seed: int
     settings: FitSettings
     partition: bool = False
+    groups: int = 1
 
     def mixture(self, m: int = 0) -> GMMParams:
         """The fit of data set ``m`` (components padded to K_pad)."""
@@ -284,9 +290,10 @@ def _posterior_draw(sampler: Sampler, fitted: Fitted, request: Request) -> Draws
     total = lead[0] * lead[1]
     stacked = jax.tree.map(lambda *a: np.stack(a), *params)
     if fitted.partition:
-        counts = data.counts.astype(float)
+        counts = data.counts[: data.size // fitted.groups].astype(float)
         mass = generator(fitted.seed, Stream.CLASS_FREQUENCIES).dirichlet(counts + 1.0,
                                                                            size=total).T
+        mass = np.tile(mass, (fitted.groups, 1))
     else:
         mass = np.ones((data.size, total))
     sample_stats = None

@@ -33,13 +33,15 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = {
-    # Before issue 14: the data's own coordinates (the default until then).
-    "data": {"transform": None},
+    # Every configuration names its transform and patience (the library's
+    # defaults changed with issue 14: transform "auto", patience 3).
+    # Before issue 14: the data's own coordinates, patience 1 (the defaults until then).
+    "data": {"transform": None, "patience": 1},
     "data-patience3": {"transform": None, "patience": 3},
-    "rank": {"transform": "rank"},
+    "rank": {"transform": "rank", "patience": 1},
     "rank-patience3": {"transform": "rank", "patience": 3},
-    # Issue 14: both representations, draws pooled (the new default).
-    "auto": {"transform": "auto"},
+    # Issue 14: both representations, draws pooled; auto-patience3 is the new default.
+    "auto": {"transform": "auto", "patience": 1},
     "auto-patience2": {"transform": "auto", "patience": 2},
     "auto-patience3": {"transform": "auto", "patience": 3},
     # Bootstrap that re-chooses K on every replicate (continuous pairs only; uses the
@@ -67,7 +69,8 @@ def reselecting_bootstrap(x, y, random_state: int, n_bootstrap: int = 50):
     from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
     from bayes_gmm_mi._validation import as_block, seed_from
 
-    est = bm.GMMMI(random_state=random_state, n_bootstrap=0, transform=None).fit(x, y)
+    est = bm.GMMMI(random_state=random_state, n_bootstrap=0, transform=None,
+                   patience=1).fit(x, y)
     params = est.get_params()
     blocks = [as_block(x, "x"), as_block(y, "y")]
     scaled, _ = prepare.scale_joint(blocks, transform=None)
@@ -143,10 +146,12 @@ def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path,
                 info = getattr(res, "info", {})
                 if "agreement" in info:
                     record["agreement_z"] = info["agreement"]["z"]
+                    record["agreement_shift"] = info["agreement"].get("shift")
                 for name, rep in info.get("representations", {}).items():
                     d = rep["draws"]
                     record[f"{name}_point"] = rep["mi"]
                     record[f"{name}_k"] = rep["n_components"]
+                    record[f"{name}_sd"] = float(np.std(d, ddof=1)) if d.size > 1 else None
                     for prob in (0.95, 0.68):
                         tail = 50 * (1 - prob)
                         lo, hi = np.percentile(d, [tail, 100 - tail])
@@ -221,6 +226,41 @@ def summarise(out: Path) -> str:
     return "\n".join(lines)
 
 
+def compare_gmmmi(out: Path, calibration: Path, configs: list[str]) -> str:
+    """Coverage of GMM-MI 0.8.2 (its own defaults; the calibration study's records) and of
+    ``configs`` on the same data sets (task, N, data set), 95 % and 68 %."""
+    import glob
+
+    ours = _load(out / "records.jsonl")
+    theirs = {}
+    for name in glob.glob(str(calibration / "*_gmmmi_*.json")):
+        rec = json.loads(Path(name).read_text())
+        if rec.get("ok"):
+            theirs[(rec["task"], rec["n"], rec["dataset"])] = rec
+    rows = ["| config | estimates | tasks | 95 % coverage | 68 % coverage | mean width 95 |",
+            "|---|---|---|---|---|---|"]
+    keys = set(theirs)
+    shared = {c: {(r["task"], r["n"], r["dataset"]): r for r in ours if r["config"] == c
+                  and (r["task"], r["n"], r["dataset"]) in keys and r["truth"] > 0}
+              for c in configs}
+    common = set.intersection(*(set(v) for v in shared.values())) if shared else set()
+    def line(name: str, recs: list[tuple[float, float, float, float, float]]) -> str:
+        c95 = sum(lo <= t <= hi for t, lo, hi, _, _ in recs)
+        c68 = sum(lo <= t <= hi for t, _, _, lo, hi in recs)
+        width = np.mean([hi - lo for _, lo, hi, _, _ in recs]) if recs else math.nan
+        tasks = len({k[0] for k in common})
+        return (f"| {name} | {len(recs)} | {tasks} | {_rate(c95, len(recs))} | "
+                f"{_rate(c68, len(recs))} | {width:.4f} |")
+    gm = [(theirs[k]["truth"], *theirs[k]["intervals"]["normal"]["0.95"],
+           *theirs[k]["intervals"]["normal"]["0.68"]) for k in sorted(common)]
+    rows.append(line("GMM-MI 0.8.2", gm))
+    for c in configs:
+        rows.append(line(c, [(shared[c][k]["truth"], shared[c][k]["lo95"], shared[c][k]["hi95"],
+                              shared[c][k]["lo68"], shared[c][k]["hi68"])
+                             for k in sorted(common)]))
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     from bayes_gmm_mi.datasets import VALIDATION_TASKS
 
@@ -233,12 +273,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--method", choices=("bootstrap", "vi", "mcmc"), default="bootstrap")
     parser.add_argument("--summarise-only", action="store_true")
+    parser.add_argument("--compare-gmmmi", type=Path, metavar="RECORDS",
+                        help="the calibration study's records directory: also write "
+                        "gmmmi.md, GMM-MI 0.8.2 against --configs on the same data sets")
     args = parser.parse_args(argv)
     if not args.summarise_only:
         run(args.tasks, args.n, args.datasets, args.configs, args.out, args.method)
     text = summarise(args.out)
     (args.out / "summary.md").write_text(text + "\n")
     print(text)
+    if args.compare_gmmmi:
+        table = compare_gmmmi(args.out, args.compare_gmmmi, args.configs)
+        (args.out / "gmmmi.md").write_text(table + "\n")
+        print(table)
 
 
 if __name__ == "__main__":
