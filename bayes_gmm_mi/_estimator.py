@@ -182,6 +182,10 @@ class EstimatorSettings(ParamsMixin):
             kind.check(row, draws, model_info)
         info = models.merge_diagnostics(per_model)
         factor = UNITS[params["units"]]
+        if method != "bootstrap" and values.shape[1]:
+            info["posterior_draws"] = np.asarray(values, np.float64).reshape(-1) * factor
+            values, shift = models.centre_on_fits(values, self._fit_value[0])
+            info["centring_shift"] = shift * factor
         names = self.representations_
         if len(names) > 1:
             info["representations"] = {

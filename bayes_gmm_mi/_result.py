@@ -26,7 +26,14 @@ class MIResult:
         MI of each bootstrap replicate or posterior draw, chain after chain
         (``n_draws = n_chains * draws per chain``; :attr:`chains` gives them as
         ``(chain, draw)``). Empty when no uncertainty was requested
-        (``n_bootstrap=0``).
+        (``n_bootstrap=0``). For ``"vi"``/``"mcmc"`` the posterior draws are
+        shifted so that their median is the EM fit's MI (the posterior's
+        spread, centred on the maximum-likelihood value: the posterior mean of
+        MI is pulled low by the curvature of MI in the parameters;
+        ``docs/validation.md`` §9); ``info["posterior_draws"]`` holds them
+        unshifted and ``info["centring_shift"]`` the shift. With two
+        representations (``transform="auto"``) the first half of the draws
+        (chains) is the data-coordinates model's, the second the normal scores'.
     units : {"nat", "bit"}
         Units of every number in the result.
     n_components : int

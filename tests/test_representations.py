@@ -105,6 +105,13 @@ def test_variational_draws_pool_the_representations_as_chains(gaussian):
         res = est.estimate_mi(method="vi")
     assert res.n_chains == 2 and res.draws.shape == (400,)
     assert res.parameters is None and res.sample_stats is None
+    # Each representation's posterior draws are centred on its EM fit; the
+    # unshifted draws and the shifts are kept.
+    for half, name in ((slice(0, 200), "data"), (slice(200, 400), "rank")):
+        assert np.median(res.draws[half]) == pytest.approx(est.mi_by_representation_[name],
+                                                           abs=1e-9)
+    np.testing.assert_allclose(res.info["posterior_draws"]
+                               + np.repeat(res.info["centring_shift"], 200), res.draws)
     for rep in res.info["representations"].values():
         assert rep["parameters"]["means"].shape[:2] == (1, 200)
         assert abs(np.mean(rep["draws"]) - TRUE_GAUSSIAN) < 0.03

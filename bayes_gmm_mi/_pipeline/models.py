@@ -33,7 +33,8 @@ import numpy as np
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import MisspecificationWarning
 
-__all__ = ["Z_DISAGREE", "pool", "merge_diagnostics", "agreement", "check_agreement"]
+__all__ = ["Z_DISAGREE", "MIN_SHIFT", "pool", "centre_on_fits", "merge_diagnostics",
+           "agreement", "check_agreement"]
 
 #: Standard errors of the difference beyond which two representations disagree.
 Z_DISAGREE = 3.0
@@ -46,6 +47,23 @@ _WORST = {"r_hat": max, "ess_bulk": min, "ess_tail": min}
 def pool(values: np.ndarray, n_chains: int) -> tuple[np.ndarray, int]:
     """The draws of R representations (R, S) as one set: (R * S,), R * n_chains chains."""
     return np.asarray(values).reshape(-1), values.shape[0] * n_chains
+
+
+def centre_on_fits(values: np.ndarray, fit_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior draws (R, S) shifted so that each representation's median is its EM fit.
+
+    The posterior mean of MI, a nonlinear functional of the mixture, sits below
+    the maximum-likelihood value wherever the posterior spreads the parameters
+    of thin, strongly correlated components (hard-edged densities at large K:
+    0.04 nats at N = 1000 on the uniform-noise pair, whatever the priors), while
+    the spread of the draws measures the uncertainty well. The draws are
+    therefore re-centred on the fit (the "bias-corrected centre on the EM point"
+    of issue 14: VI coverage of the 95 % intervals 0.81 → 0.92 in the study).
+
+    Returns the shifted draws and the shift of each representation (R,).
+    """
+    shift = np.asarray(fit_values, np.float64) - np.median(values, axis=1)
+    return values + shift[:, None], shift
 
 
 def merge_diagnostics(per_model: list[dict[str, Any]]) -> dict[str, Any]:
