@@ -58,7 +58,9 @@ def compare(
     prob : float, default 0.95
         Probability mass of the interval.
     interval : {"hdi", "percentile"}, default "hdi"
-        Highest-density interval (ArviZ) or central percentile interval.
+        Highest-density interval (ArviZ) or central percentile interval; for a
+        result of several models (``transform="auto"``), the union of the
+        models' intervals.
     truth : float, optional
         The true MI, when known (same units as the results): adds ``error``
         (mean − truth) and ``covers`` (truth inside the interval).
@@ -105,8 +107,12 @@ def compare(
         )
     rows = []
     for name, res in named:
-        if res.draws.size >= 2:
-            low, high = hdi(res.draws, prob) if interval == "hdi" else res.interval(prob)
+        if res.draws.size >= 2 and interval == "hdi":
+            # With several models (transform="auto"), the union of their HDIs.
+            bounds = [hdi(block, prob) for block in res.draws.reshape(res.n_models, -1)]
+            low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
+        elif res.draws.size >= 2:
+            low, high = res.interval(prob)
         else:
             low = high = math.nan
         mcmc = res.method == "mcmc"

@@ -68,7 +68,7 @@ class EstimatorSettings(ParamsMixin):
         n_init: int = 3,
         n_folds: int = 2,
         threshold: float = 1e-5,
-        patience: int = 3,
+        patience: int = 2,
         init: str = "kmeans",
         reg_covar: float = 1e-6,
         tol: float = 1e-5,
@@ -229,6 +229,7 @@ class EstimatorSettings(ParamsMixin):
             sample_stats=draws.sample_stats if single else None,
             wall_time=elapsed,
             quantity=self.quantity_,
+            n_models=len(names),
         )
 
     def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
@@ -271,12 +272,12 @@ class GMMMI(EstimatorSettings):
     threshold : float, default 1e-5
         K keeps growing while the selection score improves by more than this
         (held-out log-likelihood per row, or the criterion for AIC/BIC).
-    patience : int, default 3
+    patience : int, default 2
         Number of consecutive K without such an improvement before stopping.
         With 1, a plateau of the held-out score (common for hard-edged
         densities, e.g. ``y = x + uniform noise``) stops the search too early and
-        the estimate misses by many standard errors; 3 was measured to fix that
-        (``docs/validation.md`` §9) at about 1.5× the selection time.
+        the estimate misses by many standard errors; 2 and 3 were measured to fix
+        that equally (``docs/validation.md`` §9), 2 at less cost.
     init : {"kmeans", "kmeans++", "random", "random_from_data"}, default "kmeans"
         Initialisation of EM (see :func:`bayes_gmm_mi._em.initialise`).
     reg_covar : float, default 1e-6

@@ -67,6 +67,10 @@ class MIMatrix:
     units : str
     info : dict
         Timings and the kinds of the columns.
+    n_models : int, default 1
+        Models whose draws make the matrix, one block of the draw axis each: 2
+        for ``transform="auto"`` (data coordinates, then normal scores); the
+        intervals are then the union of the models' intervals.
     """
 
     draws: Any
@@ -75,6 +79,7 @@ class MIMatrix:
     n_components: Any
     units: str
     info: dict[str, Any] = field(default_factory=dict)
+    n_models: int = 1
 
     def mean(self) -> Any:
         """Mean over the draws (the point estimate where there are none)."""
@@ -91,18 +96,20 @@ class MIMatrix:
     def interval(self, prob: float = 0.95) -> tuple[Any, Any]:
         """Central percentile interval over the draws: (low, high) DataArrays.
 
-        NaN everywhere when the matrix has no draws (``n_bootstrap=0``).
+        With ``n_models > 1`` the union of the models' intervals (see
+        :meth:`MIResult.interval <bayes_gmm_mi.MIResult.interval>`). NaN
+        everywhere when the matrix has no draws (``n_bootstrap=0``), and on the
+        diagonal of a latent–latent matrix.
         """
+        from bayes_gmm_mi._pipeline.models import union_interval
+
         if not isinstance(prob, (int, float)) or not 0.0 < float(prob) < 1.0:
             raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
         if self.draws.sizes["draw"] == 0:
             return self.point_estimate * np.nan, self.point_estimate * np.nan
-        tail = 0.5 * (1.0 - float(prob))
-        with warnings.catch_warnings():
-            # The diagonal of a latent–latent matrix is NaN by design.
-            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-            q = self.draws.quantile([tail, 1.0 - tail], dim="draw")
-        return q.isel(quantile=0, drop=True), q.isel(quantile=1, drop=True)
+        draws = self.draws.transpose("x", "y", "draw")
+        low, high = union_interval(draws.values, self.n_models, float(prob))
+        return (self.point_estimate.copy(data=low), self.point_estimate.copy(data=high))
 
     def to_dataset(self) -> Any:
         """Everything in one ``xarray.Dataset`` (mean, std, 95% bounds, draws, ...)."""
@@ -327,6 +334,7 @@ def mi_matrix(
               "entropy": _entropies(cols_a + ([] if symmetric else cols_b), counts, factor,
                                     repeat=len(names)),
               **info_extra},
+        n_models=len(names),
     )
 
 

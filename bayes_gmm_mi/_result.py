@@ -68,6 +68,10 @@ class MIResult:
         What was estimated: ``"mi"`` I(X;Y), ``"cmi"`` I(X;Y|Z), ``"entropy"``
         H(X), ``"kl"`` KL(p_X ‖ p_Y) or ``"kl_reverse"`` KL(p_Y ‖ p_X). The
         attribute names say "MI" for all of them.
+    n_models : int, default 1
+        Models whose draws make the result, one block of chains each: 2 for
+        ``transform="auto"`` (data coordinates, then normal scores); the
+        intervals are then the union of the models' intervals.
     wall_time : float
         Seconds spent making the draws (for ``"bootstrap"`` the refits, for the
         posterior methods sampling plus integration), excluding the EM fit;
@@ -87,6 +91,7 @@ class MIResult:
     sample_stats: dict[str, np.ndarray] | None = None
     wall_time: float = math.nan
     quantity: str = "mi"
+    n_models: int = 1
 
     def __post_init__(self) -> None:
         draws = np.asarray(self.draws, np.float64).reshape(-1)
@@ -94,6 +99,11 @@ class MIResult:
         if self.n_chains < 1 or (draws.size and draws.size % self.n_chains):
             raise ValueError(
                 f"draws ({draws.size}) must split into n_chains={self.n_chains} equal chains."
+            )
+        if self.n_models < 1 or self.n_chains % self.n_models:
+            raise ValueError(
+                f"n_chains={self.n_chains} must split into n_models={self.n_models} equal "
+                "blocks of chains (one per model)."
             )
 
     @property
@@ -116,7 +126,11 @@ class MIResult:
         return float(np.std(self.draws, ddof=1))
 
     def interval(self, prob: float = 0.95) -> tuple[float, float]:
-        """Central percentile interval of the draws.
+        """Central percentile interval of the draws; with several models, their union.
+
+        With ``n_models > 1`` (``transform="auto"``) it is the smallest interval
+        that holds every model's central interval (the draws are the models'
+        blocks of chains, one after the other).
 
         Parameters
         ----------
@@ -132,8 +146,9 @@ class MIResult:
             raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
         if self.draws.size == 0:
             return (math.nan, math.nan)
-        tail = 50.0 * (1.0 - float(prob))
-        low, high = np.percentile(self.draws, [tail, 100.0 - tail])
+        from bayes_gmm_mi._pipeline.models import union_interval
+
+        low, high = union_interval(self.draws, self.n_models, float(prob))
         return (float(low), float(high))
 
     def to_arviz(self) -> Any:

@@ -233,3 +233,23 @@ def test_ties_get_distinct_normal_scores_and_a_discrete_column_warns():
     likert = rng.integers(1, 6, 500).astype(float)
     with pytest.warns(MisspecificationWarning, match="5 distinct values in 500 rows"):
         bm.mutual_information(likert, rng.normal(size=500), n_bootstrap=0, random_state=0)
+
+
+def test_the_interval_is_the_union_of_the_models_intervals():
+    from bayes_gmm_mi import MIResult
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.2, 0.01, 400), rng.normal(0.3, 0.01, 400)
+    res = MIResult(point_estimate=0.2, draws=np.concatenate([a, b]), units="nat",
+                   n_components=1, method="bootstrap", mc_error=0.0, n_samples=1000,
+                   n_chains=2, n_models=2)
+    low, high = res.interval(0.95)
+    assert low == pytest.approx(np.percentile(a, 2.5))
+    assert high == pytest.approx(np.percentile(b, 97.5))
+    # One model: the ordinary central percentile interval of the draws.
+    one = MIResult(point_estimate=0.2, draws=a, units="nat", n_components=1,
+                   method="bootstrap", mc_error=0.0, n_samples=1000)
+    assert one.interval(0.68) == pytest.approx(tuple(np.percentile(a, [16, 84])))
+    with pytest.raises(ValueError, match="n_models=2"):
+        MIResult(point_estimate=0.2, draws=a, units="nat", n_components=1,
+                 method="bootstrap", mc_error=0.0, n_samples=1000, n_models=2)

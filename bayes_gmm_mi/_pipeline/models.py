@@ -11,8 +11,9 @@ normal scores). The estimate of ``transform="auto"`` therefore is
 
 * **point**: the primary (first) representation's fit — the data's own
   coordinates, the least biased of the two over the study's tasks;
-* **draws**: the union of every representation's draws, in equal numbers (an
-  equal-weight model average), so that the intervals span both models;
+* **draws**: every representation's draws, in equal numbers, one block after
+  the other; the **interval** is the union of the representations' central
+  intervals (:func:`union_interval`), so that it spans both models;
 * **a** :class:`~bayes_gmm_mi.exceptions.MisspecificationWarning` when the two
   fits differ by more than :data:`Z_DISAGREE` standard errors of their
   difference (paired bootstrap replicates, or independent posteriors) *and* by
@@ -26,6 +27,7 @@ normal scores). The estimate of ``transform="auto"`` therefore is
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,8 +35,8 @@ import numpy as np
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import MisspecificationWarning
 
-__all__ = ["Z_DISAGREE", "MIN_SHIFT", "pool", "centre_on_fits", "merge_diagnostics",
-           "agreement", "check_agreement"]
+__all__ = ["Z_DISAGREE", "MIN_SHIFT", "pool", "union_interval", "centre_on_fits",
+           "merge_diagnostics", "agreement", "check_agreement"]
 
 #: Standard errors of the difference beyond which two representations disagree.
 Z_DISAGREE = 3.0
@@ -47,6 +49,24 @@ _WORST = {"r_hat": max, "ess_bulk": min, "ess_tail": min}
 def pool(values: np.ndarray, n_chains: int) -> tuple[np.ndarray, int]:
     """The draws of R representations (R, S) as one set: (R * S,), R * n_chains chains."""
     return np.asarray(values).reshape(-1), values.shape[0] * n_chains
+
+
+def union_interval(draws: np.ndarray, n_models: int, prob: float,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest interval that holds every model's central ``prob`` interval.
+
+    ``draws`` (..., n_models * S) holds the models' draws one block after the
+    other; NaNs are ignored. With one model this is the central percentile
+    interval. The union (rather than the percentiles of the pooled draws) keeps
+    each model's own interval whole when the models disagree: 95 % coverage 0.942
+    against 0.923 for the pooled percentiles, 5 % wider (``docs/validation.md`` §9).
+    """
+    tail = 50.0 * (1.0 - prob)
+    blocks = np.asarray(draws, np.float64).reshape(draws.shape[:-1] + (n_models, -1))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        low, high = np.nanpercentile(blocks, [tail, 100.0 - tail], axis=-1)
+        return np.min(low, axis=-1), np.max(high, axis=-1)
 
 
 def centre_on_fits(values: np.ndarray, fit_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ CONFIGS = {
     "data-patience3": {"transform": None, "patience": 3},
     "rank": {"transform": "rank", "patience": 1},
     "rank-patience3": {"transform": "rank", "patience": 3},
-    # Issue 14: both representations, draws pooled; auto-patience3 is the new default.
+    # Issue 14: both representations, draws pooled; auto-patience2 is the new default.
     "auto": {"transform": "auto", "patience": 1},
     "auto-patience2": {"transform": "auto", "patience": 2},
     "auto-patience3": {"transform": "auto", "patience": 3},
