@@ -391,3 +391,16 @@ def test_console_script_demo(tmp_path):
     assert f"{GammaExponential().mi:.4f}" in proc.stdout
     # The persistent compilation cache was switched on and written.
     assert cache.is_dir() and any(cache.iterdir())
+
+
+def test_transform_option_chooses_the_representations(capsys, csv_path):
+    base = ["estimate", csv_path, "--x", "a", "--y", "b", "--seed", "3", "--json", *FAST]
+    auto = _json(capsys, base)
+    none = _json(capsys, [*base, "--transform", "none"])
+    rank = _json(capsys, [*base, "--transform", "rank"])
+    assert auto["n_draws"] == 10 and none["n_draws"] == rank["n_draws"] == 5
+    # The point estimate of "auto" is the data-coordinates fit.
+    assert auto["point_estimate"] == pytest.approx(none["point_estimate"], abs=1e-9)
+    truth = -0.5 * math.log(1 - RHO**2)
+    for d in (auto, none, rank):
+        assert abs(d["point_estimate"] - truth) < 0.1

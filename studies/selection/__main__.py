@@ -226,6 +226,39 @@ def summarise(out: Path) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(out: Path, before: str, after: str, n: int) -> str:
+    """Per task at N = ``n``: 95 % coverage, bias of the point estimate, mean 95 % width
+    and median time of two configurations, on the data sets both have."""
+    records = _load(out / "records.jsonl")
+    pick = {c: {(r["task"], r["dataset"]): r for r in records
+                if r["config"] == c and r["n"] == n} for c in (before, after)}
+    common = sorted(set(pick[before]) & set(pick[after]))
+    tasks = sorted({t for t, _ in common})
+    lines = [f"| task (N = {n}) | R | truth | 95 % {before} → {after} | 68 % | bias | "
+             "width 95 | warned | time s |", "|---|---|---|---|---|---|---|---|---|"]
+    for task in tasks:
+        keys = [k for k in common if k[0] == task]
+        cells = []
+        for stat in ("c95", "c68", "bias", "width", "warned", "time"):
+            vals = []
+            for c in (before, after):
+                recs = [pick[c][k] for k in keys]
+                truth = recs[0]["truth"]
+                v = {"c95": np.mean([r["lo95"] <= truth <= r["hi95"] for r in recs]),
+                     "c68": np.mean([r["lo68"] <= truth <= r["hi68"] for r in recs]),
+                     "bias": np.mean([r["point"] - truth for r in recs]),
+                     "width": np.mean([r["hi95"] - r["lo95"] for r in recs]),
+                     "warned": np.mean(["MisspecificationWarning" in r["warnings"]
+                                        for r in recs]),
+                     "time": np.median([r["time_s"] for r in recs])}[stat]
+                vals.append(f"{v:+.3f}" if stat == "bias" else f"{v:.2f}" if stat != "width"
+                            else f"{v:.3f}")
+            cells.append(" → ".join(vals))
+        lines.append(f"| {task} | {len(keys)} | {pick[before][keys[0]]['truth']:.4f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def compare_gmmmi(out: Path, calibration: Path, configs: list[str]) -> str:
     """Coverage of GMM-MI 0.8.2 (its own defaults; the calibration study's records) and of
     ``configs`` on the same data sets (task, N, data set), 95 % and 68 %."""
@@ -273,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--method", choices=("bootstrap", "vi", "mcmc"), default="bootstrap")
     parser.add_argument("--summarise-only", action="store_true")
+    parser.add_argument("--side-by-side", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="also write a per-task table of two configurations")
     parser.add_argument("--compare-gmmmi", type=Path, metavar="RECORDS",
                         help="the calibration study's records directory: also write "
                         "gmmmi.md, GMM-MI 0.8.2 against --configs on the same data sets")
@@ -282,6 +317,13 @@ def main(argv: list[str] | None = None) -> None:
     text = summarise(args.out)
     (args.out / "summary.md").write_text(text + "\n")
     print(text)
+    if args.side_by_side:
+        before, after = args.side_by_side
+        for n in sorted({r["n"] for r in _load(args.out / "records.jsonl")}):
+            table = side_by_side(args.out, before, after, n)
+            name = f"{before}_vs_{after}_n{n}.md".replace("/", "-")
+            (args.out / name).write_text(table + "\n")
+            print(table)
     if args.compare_gmmmi:
         table = compare_gmmmi(args.out, args.compare_gmmmi, args.configs)
         (args.out / "gmmmi.md").write_text(table + "\n")
