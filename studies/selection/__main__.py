@@ -111,9 +111,11 @@ def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path,
     out.mkdir(parents=True, exist_ok=True)
     path = out / "records.jsonl"
     done = {(r["task"], r["n"], r["dataset"], r["config"]) for r in _load(path)}
-    for task_name in tasks:
-        task = bm.datasets.get_validation_task(task_name)
-        for r in range(datasets):
+    # Data set after data set over all tasks: an interrupted run leaves every task
+    # with about the same number of records.
+    for r in range(datasets):
+        for task_name in tasks:
+            task = bm.datasets.get_validation_task(task_name)
             x, y = sample_dataset(task_name, n, r)
             for base_config in configs:
                 config = base_config if method == "bootstrap" else f"{base_config}/{method}"
