@@ -323,6 +323,8 @@ def main(argv: list[str] | None = None) -> None:
         before, after = args.side_by_side
         for n in sorted({r["n"] for r in _load(args.out / "records.jsonl")}):
             table = side_by_side(args.out, before, after, n)
+            if table.count("\n") < 2:          # no data set that both have
+                continue
             name = f"{before}_vs_{after}_n{n}.md".replace("/", "-")
             (args.out / name).write_text(table + "\n")
             print(table)
