@@ -400,7 +400,8 @@ def test_transform_option_chooses_the_representations(capsys, csv_path):
     rank = _json(capsys, [*base, "--transform", "rank"])
     assert auto["n_draws"] == 10 and none["n_draws"] == rank["n_draws"] == 5
     # The point estimate of "auto" is the data-coordinates fit.
-    assert auto["point_estimate"] == pytest.approx(none["point_estimate"], abs=1e-9)
+    # (batches of two and one data sets: equal up to float32 EM noise)
+    assert auto["point_estimate"] == pytest.approx(none["point_estimate"], abs=1e-4)
     truth = -0.5 * math.log(1 - RHO**2)
     for d in (auto, none, rank):
         assert abs(d["point_estimate"] - truth) < 0.1

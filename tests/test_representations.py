@@ -55,10 +55,12 @@ def test_one_representation_when_asked(gaussian):
         res = est.estimate_mi()
         assert est.representations_ == (name,)
         assert res.draws.shape == (10,) and "agreement" not in res.info
-    # The primary fit of "auto" is the transform=None fit, number for number.
+    # The primary fit of "auto" is the transform=None fit (one data set in a batch
+    # of two against a batch of one: equal up to float32 EM noise, far below the
+    # Monte Carlo error of 2e-3 and any change of K).
     auto = GMMMI(random_state=0, n_bootstrap=0).fit(x, y)
     data = GMMMI(random_state=0, n_bootstrap=0, transform=None).fit(x, y)
-    assert auto.mi_ == pytest.approx(data.mi_, abs=1e-6)
+    assert auto.mi_ == pytest.approx(data.mi_, abs=1e-4)
     assert auto.n_components_ == data.n_components_
 
 
