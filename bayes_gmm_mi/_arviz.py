@@ -39,31 +39,45 @@ __all__ = [
 ]
 
 _SHAPE_MESSAGE = re.compile(
-    r"^Shape validation failed: input_shape: \(1, (\d+)\), "
-    r"minimum_shape: \(chains=2, draws=(\d+)\)"
+    r"^Shape validation failed: input_shape: \((\d+), (\d+)\), "
+    r"minimum_shape: \(chains=(\d+), draws=(\d+)\)"
 )
-_FILTER_INSTALLED = False
+_FILTER: _OneChainRhatFilter | None = None
 
 
 class _OneChainRhatFilter(logging.Filter):
-    """Drop ArviZ's log line about R-hat being asked of a single chain.
+    """Drop ArviZ's log lines about statistics that our results cannot have.
 
-    A bootstrap result is one chain of independent replicates; ``arviz.summary``
-    of it computes R-hat (which needs two chains), reports NaN for it and logs
-    "Shape validation failed". The NaN already says it. Only that case (one
-    chain with enough draws) is dropped; every other ArviZ message passes.
+    ArviZ 0.23 logs "Shape validation failed" (and reports NaN) when a
+    statistic of ``arviz.summary`` needs more chains or draws than a variable
+    has: R-hat needs 2 chains, ESS and MCSE 4 draws per chain. A bootstrap
+    result is one chain of independent replicates (two with
+    ``transform="auto"``: one per model), and ``n_bootstrap`` may be below 4,
+    so ``arviz.summary(result.to_arviz())`` would log for a legitimate result;
+    the NaN already says it. Dropped are: one chain with enough draws (R-hat of
+    any one-chain run), and any shape of a result converted by
+    :func:`to_arviz` in this process (``shapes``, recorded there). Every other
+    ArviZ message passes, including shape messages about other data.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: set[tuple[int, int]] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         match = _SHAPE_MESSAGE.match(record.getMessage())
-        return not (match and int(match.group(1)) >= int(match.group(2)))
+        if match is None:
+            return True
+        chains, draws, _, min_draws = (int(g) for g in match.groups())
+        one_chain = chains == 1 and draws >= min_draws
+        return not (one_chain or (chains, draws) in self.shapes)
 
 
-def _install_log_filter(az: ModuleType) -> None:
-    """Attach :class:`_OneChainRhatFilter` to ArviZ's validation loggers (once)."""
-    global _FILTER_INSTALLED
-    if _FILTER_INSTALLED:
-        return
+def _install_log_filter(az: ModuleType) -> _OneChainRhatFilter:
+    """Attach one :class:`_OneChainRhatFilter` to ArviZ's validation loggers (once)."""
+    global _FILTER
+    if _FILTER is not None:
+        return _FILTER
     one_chain = _OneChainRhatFilter()
     # ArviZ 1.x logs from arviz_stats' validation helper; ArviZ 0.23 from its own
     # package-level logger instance ``arviz._log`` (not registered by name).
@@ -71,7 +85,8 @@ def _install_log_filter(az: ModuleType) -> None:
     legacy = getattr(az, "_log", None)
     if isinstance(legacy, logging.Logger):
         legacy.addFilter(one_chain)
-    _FILTER_INSTALLED = True
+    _FILTER = one_chain
+    return one_chain
 
 
 def import_arviz() -> ModuleType:
@@ -167,6 +182,9 @@ def to_arviz(result: MIResult) -> Any:
             "rerun with n_bootstrap > 0 or method='vi'/'mcmc'."
         )
     az = import_arviz()
+    # arviz.summary of this result must not log about its shape (see the filter).
+    chains, per_chain = result.chains.shape
+    _install_log_filter(az).shapes.add((int(chains), int(per_chain)))
     posterior, sample_stats, dims = _groups(result)
     attrs = _group_attrs(result)
     if arviz_major_version() >= 1:

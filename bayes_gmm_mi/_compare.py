@@ -94,9 +94,9 @@ def compare(
     import pandas as pd
 
     from bayes_gmm_mi._arviz import hdi
+    from bayes_gmm_mi._validation import check_probability
 
-    if isinstance(prob, bool) or not isinstance(prob, (int, float)) or not 0.0 < prob < 1.0:
-        raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
+    prob = check_probability(prob)
     if interval not in ("hdi", "percentile"):
         raise ValueError(f"interval must be 'hdi' or 'percentile'; got {interval!r}.")
     named = _named(results)

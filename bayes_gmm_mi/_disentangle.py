@@ -31,8 +31,9 @@ def _summary(names: list[str], point: np.ndarray, draws: np.ndarray, prob: float
              extra: dict[str, list] | None = None) -> Any:
     import pandas as pd
 
-    if not 0.0 < prob < 1.0:
-        raise ValueError(f"prob must be in (0, 1); got {prob!r}.")
+    from bayes_gmm_mi._validation import check_probability
+
+    prob = check_probability(prob)
     tail = 50.0 * (1.0 - prob)
     have = draws.shape[-1] > 1
     table = pd.DataFrame({

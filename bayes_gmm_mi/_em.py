@@ -282,7 +282,8 @@ def fit_em(x: Array, sample_weight: Array, params: GMMParams, reg_covar, tol, ma
     tol : float
         Stop when the weighted mean log-likelihood changes by less than this.
     max_iter : int
-        Upper bound on EM iterations.
+        Upper bound on EM iterations. EM also stops (not converged) as soon as
+        the log-likelihood is NaN, which no further iteration can repair.
 
     Returns
     -------
@@ -299,7 +300,9 @@ def fit_em(x: Array, sample_weight: Array, params: GMMParams, reg_covar, tol, ma
         return _Loop(new, ll, ll - s.log_lik, s.n_iter + 1)
 
     def cond(s: _Loop) -> Array:
-        return (s.n_iter < max_iter) & ~(jnp.abs(s.delta) < tol)
+        # A NaN log-likelihood never settles: stop there (not converged) rather
+        # than iterate to max_iter, so that no input keeps EM running.
+        return (s.n_iter < max_iter) & ~(jnp.abs(s.delta) < tol) & ~jnp.isnan(s.delta)
 
     inf = jnp.asarray(jnp.inf, x.dtype)
     start = _Loop(params, -inf, inf, jnp.asarray(0, jnp.int32))

@@ -142,8 +142,9 @@ class MIResult:
         (low, high) : tuple of float
             NaN when there are no draws.
         """
-        if not isinstance(prob, (int, float)) or not 0.0 < float(prob) < 1.0:
-            raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
+        from bayes_gmm_mi._validation import check_probability
+
+        prob = check_probability(prob)   # any real type: numpy float32 too
         if self.draws.size == 0:
             return (math.nan, math.nan)
         from bayes_gmm_mi._pipeline.models import union_interval

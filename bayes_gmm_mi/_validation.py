@@ -20,16 +20,107 @@ __all__ = [
     "check_float",
     "check_options",
     "gaussianise_ranks",
-    "warn_if_discrete",
     "standardise",
+    "standardise_logscale",
     "seed_from",
     "describe",
+    "describe_values",
+    "check_array_like",
+    "check_probability",
 ]
 
 
 def describe(value: Any) -> str:
+    """A short ``repr`` of a value for messages (at most 60 characters)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_values(values: Iterable[Any], shown: int = 5) -> str:
+    """``'a', 'b', 'c', ... (N more)``: the first ``shown`` values of a list, for messages.
+
+    Error messages never list every value of a long list (a continuous variable
+    passed as labels has thousands); each value is shortened by :func:`describe`.
+    """
+    values = list(values)
+    text = ", ".join(describe(v) for v in values[:shown])
+    if len(values) > shown:
+        text += f", … ({len(values) - shown} more)"
+    return text
+
+
+def check_array_like(value: Any, name: str, kind: str = "numbers",
+                     shapes: str = "(n,) or (n, d)") -> None:
+    """Refuse what cannot be a table of numbers, before ``np.asarray`` hides it.
+
+    ``None``, dicts, sets, strings, generators and iterators, scipy sparse
+    matrices and single numbers would otherwise become a 0-d array (shape ``()``)
+    or an array of objects, and fail later with a message about the wrong thing.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument, for the message.
+    kind, shapes : str
+        What the array holds and its shapes, for the message.
+
+    Raises
+    ------
+    TypeError
+        Naming ``name``, what was expected and the type received.
+    """
+    from collections.abc import Iterator, Mapping
+    from collections.abc import Set as AbstractSet
+
+    expected = (f"{name} must be an array-like of {kind} of shape {shapes} (a list, numpy "
+                "array or pandas Series/DataFrame)")
+    received = type(value).__name__
+    module = type(value).__module__ or ""
+    if module.startswith("scipy.sparse") or (hasattr(value, "toarray") and hasattr(value, "nnz")):
+        raise TypeError(f"{expected}; got a scipy sparse matrix ({received}). Pass "
+                        f"{name}.toarray() (the estimator needs every value).")
+    if value is None:
+        raise TypeError(f"{expected}; got None.")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{expected}; got a string ({describe(value)}). Pass the values, "
+                        "not a name or a path.")
+    if isinstance(value, Mapping):
+        raise TypeError(f"{expected}; got a {received}. Pass its values, e.g. "
+                        f"np.asarray(list({name}.values())), or a pandas DataFrame.")
+    if isinstance(value, AbstractSet):
+        raise TypeError(f"{expected}; got a {received}, which has no order, so its rows cannot "
+                        "be paired with another variable's. Pass a list or an array.")
+    if isinstance(value, Iterator):
+        raise TypeError(f"{expected}; got a {received}, an iterator that can be read only "
+                        f"once. Pass list({name}) (or np.fromiter({name}, dtype=float)).")
+    if isinstance(value, numbers.Number) or (isinstance(value, (np.ndarray, np.generic))
+                                             and np.ndim(value) == 0):
+        raise TypeError(f"{expected}; got a single number ({describe(value)}, {received}).")
+    if not (hasattr(value, "__len__") or hasattr(value, "__array__")):
+        raise TypeError(f"{expected}; got an object of type {received} ({describe(value)}).")
+
+
+def check_probability(value: Any, name: str = "prob") -> float:
+    """Return ``value`` as float if it is a real number strictly inside (0, 1).
+
+    Any real number type is accepted (Python, numpy ``float32``/``float64``, ...),
+    not booleans.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in (0, 1), e.g. 0.95; got "
+                        f"{describe(value)} ({type(value).__name__}).")
+    v = float(value)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}. E.g. 0.95 for a "
+                         "95% interval.")
+    return v
+
+
+def _row_vector_message(name: str, shape: tuple[int, ...]) -> str:
+    return (f"{name} has shape {shape}: one row of {shape[1]} columns; did you mean a column "
+            f"of {shape[1]} values, shape ({shape[1]},)? Pass {name}.ravel() (one variable) or "
+            f"{name}.T (rows as samples).")
 
 
 def as_variable(value: Any, name: str) -> np.ndarray:
@@ -39,6 +130,7 @@ def as_variable(value: Any, name: str) -> np.ndarray:
     (n,) or (n, 1). Raises ``TypeError`` for non-numeric data and ``ValueError``
     for a wrong shape, NaN/inf values or a constant variable.
     """
+    check_array_like(value, name)
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         value = value.to_numpy()
     arr = np.asarray(value)
@@ -55,6 +147,8 @@ def as_variable(value: Any, name: str) -> np.ndarray:
         )
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
+    if arr.ndim == 2 and arr.shape[0] == 1 and arr.shape[1] > 1:
+        raise ValueError(_row_vector_message(name, arr.shape))
     if arr.ndim != 1:
         raise ValueError(
             f"{name} must be one variable of shape (n,) or (n, 1); got shape {arr.shape}. "
@@ -87,10 +181,15 @@ def as_block(value: Any, name: str) -> np.ndarray:
 
     Accepts what :func:`as_variable` accepts plus 2-D arrays and DataFrames of
     several columns; each column is checked (numeric, finite, not constant).
+    A single row of several columns, shape (1, n), is refused as the likely
+    mistake it is (a row vector where a column was meant).
     """
+    check_array_like(value, name)
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         value = value.to_numpy()
     arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[0] == 1 and arr.shape[1] > 1:
+        raise ValueError(_row_vector_message(name, arr.shape))
     if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
         return as_variable(arr, name)[:, None]
     if arr.ndim != 2:
@@ -174,14 +273,21 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
 
 
 def check_options(options: dict[str, Any], valid: Iterable[str], where: str) -> None:
-    """Refuse unknown keyword options, suggesting the closest valid name."""
+    """Refuse unknown keyword options, suggesting the closest valid name.
+
+    ``valid`` should hold *every* name the caller takes (its explicit keywords
+    too), so that a typo of any of them gets its suggestion; without a close
+    name the message lists them all.
+    """
     valid = sorted(valid)
     for key in options:
         if key not in valid:
             close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            if close:  # the likely typo: the suggestion is the message
+                raise TypeError(f"{where} got an unknown option {key!r}. Did you mean "
+                                f"{close[0]!r}?")
             raise TypeError(
-                f"{where} got an unknown option {key!r}.{hint} Valid options: {', '.join(valid)}."
+                f"{where} got an unknown option {key!r}. Valid options: {', '.join(valid)}."
             )
 
 
@@ -212,39 +318,67 @@ def gaussianise_ranks(values: np.ndarray) -> np.ndarray:
     return ndtri((ranks - 0.5) / n)
 
 
-def warn_if_discrete(block: np.ndarray, name: str) -> None:
-    """Warn when a column of a continuous variable holds few distinct values.
-
-    The rule: at most half as many distinct values as rows (each value repeated
-    twice on average) — counts, Likert scales, labels passed as numbers. A
-    mixture *density* does not describe such data: its MI is set by how tightly
-    components can collapse onto the values (``reg_covar``), not by the data.
-    """
-    from bayes_gmm_mi._warnings import warn
-    from bayes_gmm_mi.exceptions import MisspecificationWarning
-
-    n = block.shape[0]
-    for j in range(block.shape[1]):
-        distinct = len(np.unique(block[:, j]))
-        if distinct <= n // 2:
-            where = name if block.shape[1] == 1 else f"column {j} of {name}"
-            warn(
-                f"{where} has {distinct} distinct values in {n} rows: it looks discrete, and "
-                "a Gaussian mixture density does not describe discrete values (the MI is set "
-                "by how tightly components collapse onto them, not by the data). For a "
-                "categorical variable use discrete_y=True (or mi_matrix(categorical=...)); "
-                "for counts or scales, treat the values as classes or add noise of the "
-                "rounding width (dequantise) and say so.",
-                MisspecificationWarning,
-            )
-            return
-
-
 def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centre and scale each column; returns (scaled, loc, scale)."""
-    loc = values.mean(axis=0)
-    scale = values.std(axis=0)
-    return (values - loc) / scale, loc, scale
+    """Centre and scale each column; returns (scaled, loc, scale).
+
+    Overflow-free at any scale of the data (see :func:`standardise_logscale`).
+    """
+    scaled, loc, scale, _ = standardise_logscale(values)
+    return scaled, loc, scale
+
+
+def standardise_logscale(values: np.ndarray,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Centre and scale each column, at any scale of the data; also ``log(scale)``.
+
+    Each column is first divided by the power of two nearest above its largest
+    absolute value (exact in floating point), so that the mean and the squares
+    of the variance are computed on numbers in [-1, 1]: data of order 1e300
+    (whose squares overflow) or 1e-300 (whose squares underflow) standardise
+    like data of order 1, and, the division being exact, data of ordinary
+    scale give the same numbers bit for bit as a plain ``(x - mean) / std``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, d)
+        Finite values.
+
+    Returns
+    -------
+    scaled : ndarray (n, d)
+    loc, scale : ndarray (d,)
+        ``scaled = (values - loc) / scale``.
+    log_scale : ndarray (d,)
+        ``log(scale)``, computed in logs: finite even where ``scale`` itself
+        would not be representable (the Jacobian of an entropy).
+
+    Raises
+    ------
+    ValueError
+        If a column's spread is 0 or not finite after the rescaling (constant,
+        or values too close together, or too large or small, for float64).
+    """
+    values = np.asarray(values, np.float64)
+    peak = np.max(np.abs(values), axis=0)
+    _, exponent = np.frexp(np.where(peak > 0, peak, 1.0))
+    power = np.ldexp(1.0, exponent)                     # 2**e ≥ peak, exact division
+    unit = values / power
+    loc_unit = unit.mean(axis=0)
+    scale_unit = unit.std(axis=0)
+    loc, scale = loc_unit * power, scale_unit * power
+    bad = ~(np.isfinite(scale_unit) & (scale_unit > 0) & np.isfinite(scale) & (scale > 0)
+            & np.isfinite(loc))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"column {j} of the data cannot be standardised: its standard deviation is "
+            f"{float(scale[j])!r} (largest |value| {float(peak[j])!r}), not a positive finite "
+            "float64. The column is constant, or its values are too close together or too "
+            "extreme for float64; rescale it (e.g. subtract its median, multiply by a "
+            "constant) or drop it."
+        )
+    log_scale = np.log(scale_unit) + exponent * np.log(2.0)
+    return (unit - loc_unit) / scale_unit, loc, scale, log_scale
 
 
 def seed_from(random_state: Any) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from bayes_gmm_mi._pipeline.mixtures import row_bucket
-from bayes_gmm_mi._validation import gaussianise_ranks, standardise
+from bayes_gmm_mi._validation import describe, gaussianise_ranks, standardise_logscale
 
 if TYPE_CHECKING:  # pragma: no cover
     import jax
@@ -169,12 +169,14 @@ def scale_joint(blocks: list[np.ndarray], *, transform: str | None, pooled: bool
         data = gaussianise_ranks(data)
     if pooled:
         width = blocks[0].shape[1]
-        scaled, loc, scale = standardise(np.vstack([data[:, :width], data[:, width:]]))
+        scaled, loc, scale, log_scale = standardise_logscale(
+            np.vstack([data[:, :width], data[:, width:]]))
         scaled = np.column_stack([scaled[:n], scaled[n:]])
-        loc, scale = np.tile(loc, 2), np.tile(scale, 2)
+        loc, scale, log_scale = np.tile(loc, 2), np.tile(scale, 2), np.tile(log_scale, 2)
     else:
-        scaled, loc, scale = standardise(data)
-    offset = float(np.sum(np.log(scale))) if jacobian else 0.0
+        scaled, loc, scale, log_scale = standardise_logscale(data)
+    # In logs: finite for data of any scale (1e200 data: log(1e200) = 460.5 per column).
+    offset = float(np.sum(log_scale)) if jacobian else 0.0
     return scaled, Scaling(loc, scale, offset)
 
 
@@ -186,14 +188,29 @@ def min_class_rows(n_folds: int, d: int, n_components: int | str) -> int:
     return need
 
 
+def _short(value: Any) -> str:
+    """A class value for a message: floats with 6 significant digits, others by ``repr``."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return describe(value)
+
+
 def check_class_sizes(counts: np.ndarray, classes: np.ndarray, need: int, what: str) -> None:
     """Refuse classes with fewer than ``need`` rows, naming them and their counts."""
     small = np.flatnonzero(counts < need)
     if small.size:
-        listing = ", ".join(f"{classes[c]!r} has {counts[c]}" for c in small)
+        # At most 3 classes are named: labels with thousands of values (a
+        # continuous variable passed as labels) must not make a huge message.
+        listing = ", ".join(f"{_short(classes[c])} has {counts[c]}" for c in small[:3])
+        if small.size > 3:
+            listing += f", … ({small.size - 3} more of {len(classes)} classes)"
+        hint = "Merge rare classes, drop them, or collect more data."
+        if len(classes) > counts.sum() / 2:
+            hint = (f"{len(classes)} distinct values in {int(counts.sum())} rows look like a "
+                    "continuous variable, not classes (then use discrete_y=False).")
         raise ValueError(
             f"{what}: every class needs at least {need} rows to fit its mixture; {listing}. "
-            "Merge rare classes, drop them, or collect more data."
+            f"{hint}"
         )
 
 

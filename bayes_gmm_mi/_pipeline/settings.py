@@ -21,6 +21,7 @@ __all__ = [
     "INIT_METHODS",
     "METHODS",
     "UNITS",
+    "MAX_EM_ITERATIONS",
     "PARAMETER_CONSTRAINTS",
     "FitSettings",
     "SamplerSettings",
@@ -36,14 +37,26 @@ METHODS = ("bootstrap", "vi", "mcmc")
 #: Output units: factor from nats.
 UNITS = {"nat": 1.0, "bit": 1.0 / math.log(2.0)}
 
+#: Most EM iterations a fit may be allowed (``max_iter``, default 10 000): a bound
+#: on the work of every fit whatever the data, so that no input or setting can
+#: keep EM running for hours (EM also stops at a NaN log-likelihood).
+MAX_EM_ITERATIONS = 100_000
+
 
 class Integer(NamedTuple):
-    """An int (not a bool) ≥ ``minimum``."""
+    """An int (not a bool) ≥ ``minimum`` (and ≤ ``maximum``, with its reason)."""
 
     minimum: int
+    maximum: int | None = None
+    why: str = ""
 
     def check(self, value: Any, name: str) -> None:
         check_int(value, name, self.minimum)
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(
+                f"{name} must be an integer from {self.minimum} to {self.maximum:_}; got "
+                f"{value:_}. {self.why}"
+            )
 
 
 class Real(NamedTuple):
@@ -130,11 +143,14 @@ PARAMETER_CONSTRAINTS: dict[str, Any] = {
     "init": Options(INIT_METHODS),
     "reg_covar": Real(0.0, 1.0, low_open=True),
     "tol": Real(0.0, low_open=True),
-    "max_iter": Integer(1),
+    "max_iter": Integer(1, MAX_EM_ITERATIONS,
+                        "EM that has not converged in that many iterations will not; raise tol "
+                        "or look at the data (e.g. repeated values) instead."),
     "n_bootstrap": Integer(0),
     "mc_samples": Integer(100),
     "integration": Options(("mc", "quadrature")),
     "transform": Options(("auto", None, "rank")),
+    "dequantise": Flag(),
     "units": Options(tuple(UNITS)),
     "random_state": Custom(_random_state),
     "progress": Flag(),
