@@ -10,9 +10,6 @@ from bayes_gmm_mi._validation import as_block, check_options, check_same_rows
 
 __all__ = ["mutual_information", "conditional_mutual_information", "entropy", "kl_divergence"]
 
-_EXPLICIT = {"discrete_y", "method", "n_components", "n_bootstrap", "random_state", "units",
-             "progress"}
-
 
 def mutual_information(
     x: Any,
@@ -20,6 +17,7 @@ def mutual_information(
     *,
     method: str = "bootstrap",
     discrete_y: bool = False,
+    discrete_x: bool = False,
     n_components: int | str = "auto",
     n_bootstrap: int = 50,
     random_state: Any = None,
@@ -51,6 +49,16 @@ def mutual_information(
         frequencies (see :class:`GMMCategoricalMI`). Every ``method`` applies; for
         ``"vi"``/``"mcmc"`` the class frequencies get a Dirichlet(counts + 1)
         posterior.
+    discrete_x : bool, default False
+        ``x`` holds class labels (MI is symmetric: the same as swapping x and
+        y with ``discrete_y=True``). With ``discrete_y=True`` too, both are
+        discrete and no mixture is fitted: the MI of the joint table of counts,
+        Miller–Madow corrected (minus ``(K_xy − K_x − K_y + 1) / 2n`` for the
+        non-empty cells K), with bootstrap tables (``"bootstrap"``) or the exact
+        conjugate Dirichlet(counts + 1) posterior of the table (``"vi"``,
+        ``"mcmc"``) as its uncertainty, centred on the corrected value; the
+        mixture settings do not apply. A table with fewer than 5 rows per cell
+        warns: the correction is then unreliable.
     n_components : "auto" or int, default "auto"
     n_bootstrap : int, default 50
         Bootstrap replicates (``method="bootstrap"``); 0 returns the point
@@ -82,21 +90,93 @@ def mutual_information(
     >>> abs(res.mean - data.mi) < 4 * res.std
     True
     """
-    if not isinstance(discrete_y, bool):
-        raise TypeError(f"discrete_y must be True or False; got {discrete_y!r}.")
+    for flag, value in (("discrete_y", discrete_y), ("discrete_x", discrete_x)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False; got {value!r}.")
     estimator = _estimator("mutual_information()", method, n_components, n_bootstrap,
-                           random_state, units, progress, options)
-    if discrete_y:
+                           random_state, units, progress, options,
+                           own=("discrete_y", "discrete_x"))
+    if discrete_x and discrete_y:
+        return _discrete_pair(x, y, estimator._validated_params())
+    if discrete_x or discrete_y:
         from bayes_gmm_mi._categorical import GMMCategoricalMI
 
-        return GMMCategoricalMI(**estimator.get_params()).fit(x, y).estimate_mi()
+        continuous, labels = (y, x) if discrete_x else (x, y)
+        return GMMCategoricalMI(**estimator.get_params()).fit(continuous, labels).estimate_mi()
     return estimator.fit(x, y).estimate_mi()
 
 
+#: How entropy and KL divergence refuse a discrete column (they have no count path).
+_NO_DENSITY_ADVICE = (
+    "It has no density (differential entropy −∞); pass dequantise=True to spread each value "
+    "over its cell (entropy: then the discrete entropy plus the mean log cell width)."
+)
+
+#: Rows per cell of a table of counts below which its bias correction is unreliable.
+MIN_ROWS_PER_CELL = 5
+
+
+def _discrete_pair(x: Any, y: Any, params: dict[str, Any]) -> MIResult:
+    """MI of two discrete variables by counts (:mod:`~._pipeline.counts`)."""
+    import time
+
+    from bayes_gmm_mi._categorical import encode_labels
+    from bayes_gmm_mi._pipeline import counts
+    from bayes_gmm_mi._pipeline.screen import align_rows
+    from bayes_gmm_mi._pipeline.settings import UNITS
+    from bayes_gmm_mi._validation import seed_from
+    from bayes_gmm_mi._warnings import warn
+    from bayes_gmm_mi.exceptions import MisspecificationWarning
+
+    start = time.perf_counter()
+    x, y = align_rows([x, y], ["x", "y"])
+    n = len(x)
+    codes_x, classes_x = encode_labels(x, n)
+    codes_y, classes_y = encode_labels(y, n)
+    cells = len(classes_x) * len(classes_y)
+    if n < MIN_ROWS_PER_CELL * cells:
+        warn(
+            f"the table of x ({len(classes_x)} classes) by y ({len(classes_y)} classes) has "
+            f"{cells} cells for {n} rows ({n / cells:.1f} per cell, fewer than "
+            f"{MIN_ROWS_PER_CELL}): the plug-in MI is biased upwards by about "
+            f"{(len(classes_x) - 1) * (len(classes_y) - 1) / (2 * n):.3g} nats and the "
+            "correction is unreliable with so few rows per cell. Merge rare classes or "
+            "collect more rows; independence_test() gives a calibrated test of dependence.",
+            MisspecificationWarning,
+        )
+    method = params["method"]
+    n_draws = params["n_bootstrap"] if method == "bootstrap" else (
+        params["num_chains"] * params["num_samples"])
+    point, draws = counts.discrete_draws(codes_x, codes_y, method=method, n_draws=n_draws,
+                                         seed=seed_from(params["random_state"]))
+    factor = UNITS[params["units"]]
+    return MIResult(
+        point_estimate=point * factor,
+        draws=draws * factor,
+        units=params["units"],
+        n_components=0,
+        method=method,
+        mc_error=0.0,
+        n_samples=n,
+        info={"estimator": "counts (Miller-Madow corrected plug-in MI)",
+              "classes_x": classes_x.tolist(), "classes_y": classes_y.tolist(),
+              "posterior": "Dirichlet(counts + 1), exact" if method != "bootstrap" else None},
+        wall_time=time.perf_counter() - start,
+    )
+
+
 def _estimator(where: str, method: str, n_components: Any, n_bootstrap: int, random_state: Any,
-               units: str, progress: bool, options: dict[str, Any]) -> GMMMI:
-    valid = set(GMMMI().get_params()) - _EXPLICIT
-    check_options(options, valid, where)
+               units: str, progress: bool, options: dict[str, Any],
+               own: tuple[str, ...] = ()) -> GMMMI:
+    """The estimator of a one-call function, refusing unknown options.
+
+    ``options`` are the extra keywords; a name that is not a :class:`GMMMI`
+    parameter is refused with the closest of *every* name the function takes
+    (its explicit keywords included, and ``own``: e.g. ``reverse``), so that
+    ``n_bootstraps=10`` gets "Did you mean 'n_bootstrap'?".
+    """
+    names = set(GMMMI().get_params()) | set(own)
+    check_options(options, names, where)
     return GMMMI(
         method=method,
         n_components=n_components,
@@ -194,8 +274,12 @@ def entropy(
     estimator = _estimator("entropy()", method, n_components, n_bootstrap, random_state,
                            units, progress, options)
     params = estimator._validated_params()
+    from bayes_gmm_mi._pipeline.screen import align_rows
+
+    [x] = align_rows([x], ["x"])
     block = as_block(x, "x")
     return estimator._fit_blocks(params, [block], _mi.entropy_terms(block.shape[1]), "entropy",
+                                 advice=_NO_DENSITY_ADVICE,
                                  jacobian=True).estimate_mi()
 
 
@@ -236,7 +320,10 @@ def kl_divergence(
     if not isinstance(reverse, bool):
         raise TypeError(f"reverse must be True or False; got {reverse!r}.")
     estimator = _estimator("kl_divergence()", method, n_components, n_bootstrap,
-                           random_state, units, progress, options)
+                           random_state, units, progress, options, own=("reverse",))
+    from bayes_gmm_mi._pipeline.screen import align_rows
+
+    x, y = align_rows([x, y], ["x", "y"])
     blocks = [as_block(x, "x"), as_block(y, "y")]
     check_same_rows(blocks, ("x", "y"))
     if blocks[0].shape[1] != blocks[1].shape[1]:
@@ -249,4 +336,5 @@ def kl_divergence(
 
     terms = _mi.kl_terms(blocks[0].shape[1], reverse=reverse)
     quantity = "kl_reverse" if reverse else "kl"
-    return estimator._fit_blocks(params, blocks, terms, quantity, pooled=True).estimate_mi()
+    return estimator._fit_blocks(params, blocks, terms, quantity, pooled=True,
+                                 advice=_NO_DENSITY_ADVICE).estimate_mi()

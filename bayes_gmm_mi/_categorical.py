@@ -25,14 +25,21 @@ import numpy as np
 from bayes_gmm_mi._estimator import EstimatorSettings
 from bayes_gmm_mi._pipeline import settings as _settings
 from bayes_gmm_mi._pipeline.prepare import MIN_ROWS_PER_DIMENSION
+from bayes_gmm_mi._pipeline.screen import align_rows, check_continuous, check_fixed_components
 from bayes_gmm_mi._result import MIResult
-from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from, warn_if_discrete
+from bayes_gmm_mi._validation import MAX_DIMENSIONS, as_block, seed_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._pipeline.integrate import BaseSamples
     from bayes_gmm_mi._pipeline.uncertainty import Draws
 
-__all__ = ["GMMCategoricalMI", "encode_labels"]
+__all__ = ["GMMCategoricalMI", "encode_labels", "DISCRETE_X_ADVICE"]
+
+#: How a discrete-looking continuous variable of a categorical MI can be estimated.
+DISCRETE_X_ADVICE = (
+    "If it holds classes too, pass discrete_x=True as well (two discrete variables, by "
+    "counts), or dequantise=True (each value spread over its cell; MI unchanged)."
+)
 
 
 def encode_labels(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,9 +53,14 @@ def encode_labels(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     ValueError
         If the labels are not one-dimensional, do not match ``n`` rows, or hold
         missing values (None/NaN).
+    TypeError
+        If ``labels`` is not an array-like (None, a generator, a dict, ...).
     """
     import pandas as pd
 
+    from bayes_gmm_mi._validation import check_array_like
+
+    check_array_like(labels, "labels", kind="class labels", shapes="(n,)")
     if isinstance(labels, pd.DataFrame):
         if labels.shape[1] != 1:
             raise ValueError(f"labels must be one column; got a table of shape {labels.shape}.")
@@ -122,6 +134,7 @@ class GMMCategoricalMI(EstimatorSettings):
     #: least ``2 * n_folds`` rows, for its mixture to be fitted and validated.
     MIN_ROWS_PER_DIMENSION = MIN_ROWS_PER_DIMENSION
     _FIT_CALL = "fit(x, labels)"
+    _BIAS_CORRECTED = True
 
     def fit(self, x: Any, labels: Any) -> GMMCategoricalMI:
         """Fit one mixture per class and compute the MI.
@@ -144,7 +157,7 @@ class GMMCategoricalMI(EstimatorSettings):
             A single class, a class with too few rows (named, with its count),
             missing labels, mismatched lengths, ``integration="quadrature"``.
         """
-        from bayes_gmm_mi._pipeline import engine, prepare
+        from bayes_gmm_mi._pipeline import engine, memory, prepare
         from bayes_gmm_mi._pipeline.integrate import class_base_samples
         from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
 
@@ -154,8 +167,10 @@ class GMMCategoricalMI(EstimatorSettings):
                 "categorical MI is integrated by Monte Carlo only; got "
                 f"integration={params['integration']!r}. Use integration='mc'."
             )
+        x, labels = align_rows([x, labels], ["x", "labels"])
         block = as_block(x, "x")
-        warn_if_discrete(block, "x")
+        [block] = check_continuous([block], ["x"], advice=DISCRETE_X_ADVICE,
+                                   dequantise_ties=params["dequantise"])
         n, d = block.shape
         if d > MAX_DIMENSIONS:
             raise ValueError(
@@ -171,7 +186,11 @@ class GMMCategoricalMI(EstimatorSettings):
         counts = np.bincount(codes, minlength=n_classes)
         need = prepare.min_class_rows(params["n_folds"], d, params["n_components"])
         prepare.check_class_sizes(counts, classes, need, "labels")
+        smallest = int(np.argmin(counts))
+        check_fixed_components(int(counts[smallest]), d, params["n_components"],
+                               f"class {classes[smallest]!r} (the smallest)")
         transforms = prepare.representations(params["transform"])
+        memory.check_settings(params, rows=n, dim=d, data_sets=n_classes * len(transforms))
         names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
         prepared = [prepare.scale_joint([block], transform=t) for t in transforms]
         scaling = prepared[0][1]
@@ -232,6 +251,15 @@ class GMMCategoricalMI(EstimatorSettings):
         mixture gets its own posterior (started from its EM fit), the class
         frequencies a Dirichlet(counts + 1) posterior (uniform prior), and draw
         i of chain j of every class is combined into one MI draw.
+
+        Small classes make the per-class mixtures overfit, which reads
+        dependence into independent data (≈ 0.015 nats for 10 classes at
+        N = 1000). The draws are therefore centred on the bias-corrected
+        estimate ``mi_ − bias``, the bias estimated by the bootstrap
+        (``mean(replicates) − mi_``; for ``"vi"``/``"mcmc"`` from
+        :data:`~bayes_gmm_mi._pipeline.models.BIAS_REPLICATES` extra replicates):
+        ``info["bias_correction"]`` holds ``−bias`` per representation, and
+        ``point_estimate`` stays the EM fit's MI.
 
         Parameters
         ----------

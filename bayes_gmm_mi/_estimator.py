@@ -23,7 +23,6 @@ from bayes_gmm_mi._validation import (
     check_int,
     check_same_rows,
     seed_from,
-    warn_if_discrete,
     warn_if_duplicated,
 )
 
@@ -34,7 +33,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._pipeline.integrate import BaseSamples
     from bayes_gmm_mi._pipeline.uncertainty import Draws, Fitted
 
-__all__ = ["GMMMI", "EstimatorSettings", "METHODS"]
+__all__ = ["GMMMI", "EstimatorSettings", "METHODS", "DISCRETE_ADVICE"]
+
+#: How a discrete column can be estimated instead (ends the refusal's message).
+DISCRETE_ADVICE = (
+    "Pass discrete_x=True or discrete_y=True to mutual_information (classes; both for two "
+    "discrete variables), or dequantise=True (each value spread over its cell; MI unchanged)."
+)
 
 
 class EstimatorSettings(ParamsMixin):
@@ -43,6 +48,9 @@ class EstimatorSettings(ParamsMixin):
 
     #: How ``fit`` is called (for messages).
     _FIT_CALL = "fit(x, y)"
+    #: Whether the draws are centred on a bootstrap bias-corrected estimate
+    #: (:func:`~._pipeline.models.bias_corrected`; categorical MI).
+    _BIAS_CORRECTED = False
 
     # Set by ``fit`` (documented on each estimator).
     _fitted: Fitted
@@ -77,6 +85,7 @@ class EstimatorSettings(ParamsMixin):
         mc_samples: int = 100_000,
         integration: str = "mc",
         transform: str | None = "auto",
+        dequantise: bool = False,
         units: str = "nat",
         random_state: Any = None,
         progress: bool = False,
@@ -103,6 +112,7 @@ class EstimatorSettings(ParamsMixin):
         self.mc_samples = mc_samples
         self.integration = integration
         self.transform = transform
+        self.dequantise = dequantise
         self.units = units
         self.random_state = random_state
         self.progress = progress
@@ -165,13 +175,19 @@ class EstimatorSettings(ParamsMixin):
         are checked on their own, compared (:func:`~._pipeline.models.check_agreement`)
         and pooled (:func:`~._pipeline.models.pool`).
         """
-        from bayes_gmm_mi._pipeline import models
+        from bayes_gmm_mi._pipeline import memory, models
         from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
 
         params, method = self._resolve_method(method)
         kind = _METHODS[method]
+        request = self._request(params, method, n_bootstrap)
+        fitted = self._fitted
+        memory.check_settings(params, rows=fitted.n_samples, dim=fitted.data.dim,
+                              data_sets=fitted.data.size,
+                              k_pad=int(fitted.fits.weights.shape[-1]), method=method,
+                              n_bootstrap=request.n_bootstrap)
         start = time.perf_counter()
-        draws = kind.draw(self._fitted, self._request(params, method, n_bootstrap))
+        draws = kind.draw(self._fitted, request)
         t0 = time.perf_counter()
         values, errors = self._integrate_draws(draws, params)
         values, errors = np.atleast_2d(values), np.atleast_2d(errors)   # (R, S)
@@ -186,6 +202,13 @@ class EstimatorSettings(ParamsMixin):
             info["posterior_draws"] = np.asarray(values, np.float64).reshape(-1) * factor
             values, shift = models.centre_on_fits(values, self._fit_value[0])
             info["centring_shift"] = shift * factor
+        if self._BIAS_CORRECTED and values.shape[1]:
+            if method == "bootstrap":
+                values, bias = models.bias_corrected(values, self._fit_value[0])
+            else:
+                bias = self._bootstrap_bias(params)
+                values = values - bias[:, None]
+            info["bias_correction"] = -bias * factor
         names = self.representations_
         if len(names) > 1:
             info["representations"] = {
@@ -237,9 +260,40 @@ class EstimatorSettings(ParamsMixin):
         (R, S) for R representations."""
         raise NotImplementedError
 
+    def _bootstrap_bias(self, params: dict[str, Any]) -> np.ndarray:
+        """Bias of each representation's fit (R,), nats, from a small bootstrap."""
+        from bayes_gmm_mi._pipeline import models
+        from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
+        from bayes_gmm_mi._pipeline.uncertainty import Request
+
+        draws = _METHODS["bootstrap"].draw(
+            self._fitted, Request(n_bootstrap=models.BIAS_REPLICATES))
+        values, _ = self._integrate_draws(draws, params)
+        return np.nanmean(np.atleast_2d(values), axis=1) - self._fit_value[0]
+
     def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
         """Site draws for :attr:`MIResult.parameters` (posterior methods)."""
         raise NotImplementedError
+
+    def independence_test(self, x: Any, y: Any, n_permutations: int = 99) -> Any:
+        """Permutation test of independence with this estimator's settings.
+
+        The statistic is this estimator's MI on ``(x, y)`` (for a
+        :class:`~bayes_gmm_mi.GMMCategoricalMI`, ``y`` holds the labels); the
+        null is the same estimator on ``n_permutations`` copies with y's rows
+        permuted, K chosen again on each. Needs no prior ``fit``; see
+        :func:`~bayes_gmm_mi.independence_test`.
+
+        Returns
+        -------
+        IndependenceTestResult
+        """
+        from bayes_gmm_mi._categorical import GMMCategoricalMI
+        from bayes_gmm_mi._independence import run_test
+
+        return run_test(self._validated_params(), x, y,
+                        discrete_y=isinstance(self, GMMCategoricalMI),
+                        n_permutations=n_permutations)
 
 
 class GMMMI(EstimatorSettings):
@@ -286,7 +340,8 @@ class GMMMI(EstimatorSettings):
     tol : float, default 1e-5
         EM stops when the mean log-likelihood per row changes by less than this.
     max_iter : int, default 10000
-        Upper bound on EM iterations per fit.
+        Upper bound on EM iterations per fit (at most 100 000; EM also stops
+        at a NaN log-likelihood).
     n_bootstrap : int, default 50
         Bootstrap replicates for the uncertainty (0: point estimate only).
     mc_samples : int, default 100000
@@ -306,6 +361,16 @@ class GMMMI(EstimatorSettings):
         their errors, :meth:`estimate_mi` warns (``MisspecificationWarning``).
         Measured in ``docs/validation.md`` §8. Entropy and KL divergence are not
         invariant: for them ``"auto"`` means ``None`` and ``"rank"`` is refused.
+    dequantise : bool, default False
+        A continuous variable whose column holds at most half as many distinct
+        values as rows looks discrete (counts, scales, labels as numbers) and is
+        refused with a ``ValueError``: a mixture *density* collapses onto its
+        values. ``True`` instead spreads every tied value uniformly over its cell
+        (between the midpoints to its neighbours; integers: ``v + U(−½, ½)``,
+        fixed seed): the MI of the dequantised variables equals the MI of the
+        discrete ones exactly, and the mixture then fits a continuous (if
+        hard-edged) density. For class labels use ``discrete_y``/``discrete_x``
+        of :func:`~bayes_gmm_mi.mutual_information` instead.
     units : {"nat", "bit"}, default "nat"
     random_state : None, int, numpy Generator or RandomState, default None
         Seeds the folds, initialisations, bootstrap and Monte Carlo samples; the
@@ -414,8 +479,10 @@ class GMMMI(EstimatorSettings):
             :data:`MAX_DIMENSIONS` columns in all.
         """
         from bayes_gmm_mi import _mi
+        from bayes_gmm_mi._pipeline.screen import align_rows
 
         params = self._validated_params()
+        x, y, z = align_rows([x, y, z], ["x", "y", "z"])
         blocks = [as_block(x, "x"), as_block(y, "y")]
         if z is not None:
             blocks.append(as_block(z, "z"))
@@ -430,21 +497,24 @@ class GMMMI(EstimatorSettings):
         return self._fit_blocks(params, blocks, terms, quantity)
 
     def _fit_blocks(self, params: dict[str, Any], blocks: list[np.ndarray], terms: Terms,
-                    quantity: str, *, pooled: bool = False, jacobian: bool = False) -> GMMMI:
+                    quantity: str, *, pooled: bool = False, jacobian: bool = False,
+                    advice: str = DISCRETE_ADVICE) -> GMMMI:
         """Fit the joint mixture of the column blocks and integrate ``terms``.
 
         ``pooled`` standardises matching columns of the blocks with one common
         location and scale (KL divergence); ``jacobian`` adds ``sum(log scale)``
-        to the integral (entropy is not invariant to the scaling).
+        to the integral (entropy is not invariant to the scaling). ``advice``
+        ends the refusal of a discrete column (what the caller can pass instead).
         """
-        from bayes_gmm_mi._pipeline import engine, prepare
+        from bayes_gmm_mi._pipeline import engine, memory, prepare, screen
         from bayes_gmm_mi._pipeline import mixtures as _mixtures
         from bayes_gmm_mi._pipeline.integrate import base_samples, integrate
 
         d = sum(b.shape[1] for b in blocks)
         n = blocks[0].shape[0]
-        for block, name in zip(blocks, ("x", "y", "z"), strict=False):
-            warn_if_discrete(block, name)
+        blocks = screen.check_continuous(blocks, ("x", "y", "z")[:len(blocks)], advice=advice,
+                                         dequantise_ties=params["dequantise"])
+        screen.check_fixed_components(n, d, params["n_components"], "the data")
         if d > MAX_DIMENSIONS:
             raise ValueError(
                 f"the variables have {d} columns in all "
@@ -460,6 +530,7 @@ class GMMMI(EstimatorSettings):
             )
         transforms = prepare.representations(params["transform"],
                                              invariant=not (pooled or jacobian))
+        memory.check_settings(params, rows=n, dim=d, data_sets=len(transforms))
         prepared = [prepare.scale_joint(blocks, transform=t, pooled=pooled, jacobian=jacobian)
                     for t in transforms]
         names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
@@ -506,7 +577,10 @@ class GMMMI(EstimatorSettings):
         means = np.asarray(fitted.fits.means[0], np.float64)[keep]
         self.means_ = means * scaling.scale + scaling.loc
         cov = np.asarray(fitted.fits.covariances[0], np.float64)[keep]
-        self.covariances_ = cov * np.outer(scaling.scale, scaling.scale)
+        with np.errstate(over="ignore"):  # data of order 1e200 and more: inf, as it must
+            self.covariances_ = cov * np.outer(scaling.scale, scaling.scale)
+        screen.check_degenerate(cov, w[keep], params["reg_covar"], quantity,
+                                float(value[0]) * factor, params["units"])
         return self._store_estimate(float(value[0]), float(error[0]), params, start)
 
     # ------------------------------------------------------------ uncertainty

@@ -21,20 +21,25 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from bayes_gmm_mi import _independence
 from bayes_gmm_mi._categorical import encode_labels
+from bayes_gmm_mi._pipeline import memory as _memory
 from bayes_gmm_mi._pipeline import prepare
 from bayes_gmm_mi._pipeline import settings as _settings
-from bayes_gmm_mi._pipeline.mixtures import row_bucket
+from bayes_gmm_mi._pipeline.counts import corrected_mi
+from bayes_gmm_mi._pipeline.models import bias_corrected
+from bayes_gmm_mi._pipeline.screen import check_continuous
 from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
 from bayes_gmm_mi._pipeline.settings import UNITS, FitSettings
 from bayes_gmm_mi._progress import progress_bar
 from bayes_gmm_mi._validation import (
     as_variable,
+    check_array_like,
     check_int,
+    check_probability,
     gaussianise_ranks,
     seed_from,
     standardise,
-    warn_if_discrete,
 )
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import MisspecificationWarning
@@ -43,8 +48,9 @@ from bayes_gmm_mi.exceptions import MisspecificationWarning
 
 __all__ = ["MIMatrix", "mi_matrix"]
 
-#: Refuse requests whose working arrays would exceed this many bytes by default.
-DEFAULT_MEMORY_LIMIT = 4 * 2**30
+#: Refuse requests whose working arrays would exceed this many bytes by default
+#: (unless ``$BAYES_GMM_MI_MEMORY_LIMIT`` says otherwise).
+DEFAULT_MEMORY_LIMIT = _memory.DEFAULT_MEMORY_LIMIT
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,6 +77,10 @@ class MIMatrix:
         Models whose draws make the matrix, one block of the draw axis each: 2
         for ``transform="auto"`` (data coordinates, then normal scores); the
         intervals are then the union of the models' intervals.
+    p_value : xarray.DataArray, dims ("x", "y"), or None
+        Permutation p-value of each cell (``mi_matrix(..., n_permutations=P)``),
+        adjusted for multiple testing as ``info["p_value_adjust"]`` says
+        (``info["p_value_unadjusted"]`` holds the raw ones); None without a test.
     """
 
     draws: Any
@@ -80,6 +90,7 @@ class MIMatrix:
     units: str
     info: dict[str, Any] = field(default_factory=dict)
     n_models: int = 1
+    p_value: Any = None
 
     def mean(self) -> Any:
         """Mean over the draws (the point estimate where there are none)."""
@@ -103,8 +114,7 @@ class MIMatrix:
         """
         from bayes_gmm_mi._pipeline.models import union_interval
 
-        if not isinstance(prob, (int, float)) or not 0.0 < float(prob) < 1.0:
-            raise ValueError(f"prob must be a number in (0, 1); got {prob!r}.")
+        prob = check_probability(prob)
         if self.draws.sizes["draw"] == 0:
             return self.point_estimate * np.nan, self.point_estimate * np.nan
         draws = self.draws.transpose("x", "y", "draw")
@@ -141,7 +151,8 @@ class _Column:
         return 0 if self.classes is None else len(self.classes)
 
 
-def _columns(table: Any, prefix: str, categorical: set, n: int | None) -> list[_Column]:
+def _columns(table: Any, prefix: str, categorical: set, n: int | None,
+             dequantise_ties: bool = False) -> list[_Column]:
     import pandas as pd
 
     if isinstance(table, pd.Series):
@@ -177,23 +188,15 @@ def _columns(table: Any, prefix: str, categorical: set, n: int | None) -> list[_
             cols.append(_Column(name, codes, True, classes))
         else:
             column = as_variable(np.asarray(values), f"column {name!r}")
-            warn_if_discrete(column[:, None], f"column {name!r}")
-            cols.append(_Column(name, column, False))
+            [block] = check_continuous(
+                [column[:, None]], [f"column {name!r}"], advice=(
+                    f"Name it in categorical=[{name!r}, ...] (classes), or pass "
+                    "dequantise=True (each value spread over its cell; MI unchanged)."),
+                dequantise_ties=dequantise_ties, report_repeats=False,
+                stream=len(cols) + (1 << 16 if prefix == "b" else 0))
+            cols.append(_Column(name, block[:, 0], False))
         n = len(values)
     return cols
-
-
-def _discrete_mi(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Plug-in MI (nats) of two code vectors for each row of ``weights`` (B, n)."""
-    na, nb = a.max() + 1, b.max() + 1
-    cell = a * nb + b
-    out = np.empty(weights.shape[0])
-    for i, w in enumerate(weights):
-        joint = np.bincount(cell, weights=w, minlength=na * nb).reshape(na, nb) / w.sum()
-        pa, pb = joint.sum(1), joint.sum(0)
-        nz = joint > 0
-        out[i] = float(np.sum(joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz])))
-    return out
 
 
 # ------------------------------------------------------------------ API
@@ -201,14 +204,16 @@ def mi_matrix(
     a: Any,
     b: Any = None,
     *,
-    categorical: Iterable[str] = (),
+    categorical: str | Iterable[str] = (),
     n_bootstrap: int = 50,
     random_state: Any = None,
     units: str = "nat",
     progress: bool = False,
-    memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    memory_limit: int | str | None = None,
     pair_batch: int | None = None,
     client: Any = None,
+    n_permutations: int = 0,
+    adjust: str | None = None,
     **options: Any,
 ) -> MIMatrix:
     """MI between every column of ``a`` and every column of ``b`` (or of ``a`` itself).
@@ -220,10 +225,10 @@ def mi_matrix(
     b : array-like of shape (n, q) or DataFrame, optional
         E.g. the generative factors. ``None`` computes the latent–latent matrix
         of ``a`` (pairs i < j, mirrored; the diagonal is NaN).
-    categorical : iterable of str, default ()
+    categorical : str or iterable of str, default ()
         Names of categorical columns (DataFrame names, or ``"a0"``, ``"b2"``,
-        ... for arrays). Columns with a pandas categorical, string, object or
-        boolean dtype are categorical anyway.
+        ... for arrays); a single string is one name. Columns with a pandas
+        categorical, string, object or boolean dtype are categorical anyway.
     n_bootstrap : int, default 50
         Bootstrap replicates of the rows, shared by all pairs (0: point
         estimates only).
@@ -232,10 +237,13 @@ def mi_matrix(
     units : {"nat", "bit"}, default "nat"
     progress : bool, default False
         A progress bar over the EM fits.
-    memory_limit : int, default 4 GiB
-        Refuse (with a ``MemoryError`` naming smaller settings) requests whose
-        working arrays are estimated to exceed this many bytes (per batch of
-        pairs).
+    memory_limit : int, str or None, default None
+        Refuse (with a ``MemoryError``, also a ``ValueError``, naming smaller
+        settings) requests whose working arrays are estimated to exceed this
+        many bytes (per batch of pairs): a number of bytes or a size such as
+        ``"16GB"`` or ``"512MiB"`` (KB, MB, GB, TB are powers of 1000; KiB,
+        MiB, GiB, TiB of 1024). None: the environment variable
+        ``BAYES_GMM_MI_MEMORY_LIMIT`` if set, else 4 GiB.
     pair_batch : int, optional
         Pairs per batch (default: all in one batch). Each batch is one pass
         through the kernels; smaller batches bound memory and are the unit of
@@ -245,6 +253,22 @@ def mi_matrix(
         Run the batches on this Dask cluster (``pip install bayes_gmm_mi[dask]``);
         a batch lost with a dying worker is recomputed. Without a client
         nothing changes and dask is not imported.
+    n_permutations : int, default 0
+        ``P > 0`` adds a permutation test of independence for every cell
+        (:func:`~bayes_gmm_mi.independence_test`: the cell's MI against the
+        same estimator on P copies with the second column's rows permuted, K
+        chosen again on each; labels permuted for a categorical column) and
+        fills ``p_value``. It costs about P + 1 point estimates per cell
+        (all batched; local only, ``client`` is not used for it).
+    adjust : {None, "holm", "bh"}, default None
+        Multiple-testing adjustment of the cells' p-values. A matrix tests many
+        cells at once: at α = 0.05, about 5 % of truly independent cells come
+        out "significant" by chance. ``"holm"`` controls the chance of any
+        false positive (family-wise error rate); ``"bh"`` (Benjamini–Hochberg)
+        the expected share of false positives among the cells called dependent
+        (false discovery rate). A permutation p-value is at least 1 / (P + 1), so
+        with m cells a Holm-adjusted p-value can fall below α only if
+        P + 1 > m / α (e.g. P ≥ 999 for 45 cells at 0.05).
     **options
         :class:`GMMMI` settings: every selection and EM option (``n_components``,
         ``selection`` — ``"cv"``, ``"aic"`` or ``"bic"`` —, ``max_components``,
@@ -277,11 +301,16 @@ def mi_matrix(
     params.update(n_bootstrap=n_bootstrap, random_state=random_state, units=units,
                   progress=progress)
     _settings.validate(params)
+    n_permutations = _independence.check_matrix_test(n_permutations, adjust)
+    limit = _memory.memory_limit(memory_limit)
+    check_array_like(a, "a")
+    if b is not None:
+        check_array_like(b, "b")
+    categorical = _categorical_names(categorical)
     transforms = prepare.representations(params["transform"])
-    categorical = set(categorical)
-    cols_a = _columns(a, "a", categorical, None)
+    cols_a = _columns(a, "a", categorical, None, params["dequantise"])
     n = len(cols_a[0].values)
-    cols_b = cols_a if b is None else _columns(b, "b", categorical, n)
+    cols_b = cols_a if b is None else _columns(b, "b", categorical, n, params["dequantise"])
     symmetric = b is None
     if symmetric and len(cols_a) < 2:
         raise ValueError("a latent–latent matrix needs at least two columns in a.")
@@ -296,7 +325,7 @@ def mi_matrix(
     start = time.perf_counter()
     b_reps = n_bootstrap
     batch_size = len(pairs) if pair_batch is None else check_int(pair_batch, "pair_batch", 1)
-    _check_memory(pairs[:batch_size], n, b_reps, memory_limit)
+    _check_memory(pairs[:batch_size], n, b_reps, limit, params["mc_samples"])
 
     from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
 
@@ -318,6 +347,12 @@ def mi_matrix(
     names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
     if len(names) > 1 and b_reps:
         info_extra = _agreement(names, matrices, pairs, cols_a, cols_b, units, factor)
+    p_value = None
+    if n_permutations:
+        p_value, test_info = _independence.matrix_test(
+            settings, pairs, cols_a, cols_b, symmetric, seed, n_permutations, adjust,
+            params["transform"], progress)
+        info_extra.update(test_info)
 
     names_a = [c.name for c in cols_a]
     names_b = [c.name for c in cols_b]
@@ -335,6 +370,8 @@ def mi_matrix(
                                     repeat=len(names)),
               **info_extra},
         n_models=len(names),
+        p_value=None if p_value is None else xr.DataArray(p_value, dims=("x", "y"),
+                                                          coords=coords, name="p_value"),
     )
 
 
@@ -454,9 +491,13 @@ def matrix_batch(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a:
         _mixed_pairs(settings, mixed, cols_a, cols_b, n, seed, counts, factor, put, bar)
     for i, j in both:
         ca, cb = cols_a[i], cols_b[j]
-        value = _discrete_mi(ca.values, cb.values, np.ones((1, n)))[0] * factor
-        reps = _discrete_mi(ca.values, cb.values, counts) * factor if b_reps else np.empty(0)
-        put(i, j, value, 0.0, 0, reps)
+        # By counts, Miller-Madow corrected; replicates centred on the estimate
+        # (as mutual_information(discrete_x=True, discrete_y=True)).
+        value = float(corrected_mi(ca.values, cb.values, np.ones((1, n)))[0])
+        reps = corrected_mi(ca.values, cb.values, counts) if b_reps else np.empty(0)
+        if b_reps:
+            reps = reps - np.median(reps) + value
+        put(i, j, value * factor, 0.0, 0, reps * factor)
     return out
 
 
@@ -548,8 +589,11 @@ def _mixed_pairs(settings: MatrixSettings, mixed: list[tuple[int, int]], cols_a:
         mi = mi.reshape(p, b_reps + 1) * factor
         err = err.reshape(p, b_reps + 1) * factor
         active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1).reshape(p, n_classes)
+        reps = mi[:, 1:]
+        if b_reps:  # centred on the bias-corrected estimate, as GMMCategoricalMI
+            reps, _ = bias_corrected(reps, mi[:, 0])
         for m, (i, j, _, _) in enumerate(members):
-            put(i, j, mi[m, 0], err[m, 0], active[m].sum(), mi[m, 1:])
+            put(i, j, mi[m, 0], err[m, 0], active[m].sum(), reps[m])
 
 
 def _entropies(cols: Sequence[_Column], counts: np.ndarray, factor: float,
@@ -588,33 +632,57 @@ def _count_data_sets(pairs: list[tuple[int, int]], cols_a: list[_Column],
     return sets
 
 
-def _check_memory(pairs, n, b_reps, limit) -> None:
-    """Estimate the largest working arrays and refuse requests beyond ``limit`` bytes."""
-    n_pad = row_bucket(n)
-    sets = len(pairs)
-    data = sets * n_pad * 2 * 4                       # stacked pair data (float32)
-    boot = b_reps * n * 4 * 2                         # counts + one gathered chunk
-    integ = sets * (b_reps + 1) * 24 * 12 * 4 * 2     # mixtures (K ≤ 24, D = 2)
-    total = data + boot + integ
-    if total > limit:
-        raise MemoryError(
-            f"mi_matrix would need about {total / 2**30:.1f} GiB for {len(pairs)} pairs × "
-            f"{n} rows × {b_reps} replicates (memory_limit={limit / 2**30:.1f} GiB). Use smaller "
-            "batches of pairs (pair_batch=...), fewer n_bootstrap, or raise memory_limit if the "
-            "machine has the memory."
+def _check_memory(pairs: Sequence[tuple[int, int]], n: int, b_reps: int, limit: Any,
+                  mc_samples: int = 100_000) -> None:
+    """Refuse a batch of pairs whose working arrays would exceed ``limit`` bytes.
+
+    The one memory check of every entry point (:mod:`~._pipeline.memory`), for a
+    batch of pair data sets (two columns each; up to 24 components).
+    """
+    request = _memory.needs(rows=n, dim=2, data_sets=len(pairs), k_pad=24,
+                            mc_samples=mc_samples, n_bootstrap=b_reps)
+    _memory.check(request, f"mi_matrix() with {len(pairs)} pairs per batch", limit,
+                  advice="or use smaller batches of pairs (pair_batch=...) or a larger "
+                         "memory_limit")
+
+
+def _categorical_names(categorical: Any) -> set[str]:
+    """The ``categorical=`` argument as a set of names: one string is one name."""
+    if isinstance(categorical, str):
+        return {categorical}
+    if categorical is None:
+        return set()
+    try:
+        names = list(categorical)
+    except TypeError:
+        raise TypeError(
+            f"categorical must be a column name or a list of column names; got "
+            f"{categorical!r} ({type(categorical).__name__})."
+        ) from None
+    bad = [c for c in names if not isinstance(c, str)]
+    if bad:
+        raise TypeError(
+            f"categorical must hold column names (strings: DataFrame names, or 'a0', 'b2', ... "
+            f"for arrays); got {bad[0]!r} ({type(bad[0]).__name__})."
         )
+    return set(names)
 
 
 #: GMMMI settings that mi_matrix accepts as options (bootstrap and Monte Carlo only).
 MATRIX_OPTIONS = ("n_components", "selection", "max_components", "n_init", "n_folds",
                   "threshold", "patience", "init", "reg_covar", "tol", "max_iter",
-                  "mc_samples", "transform")
+                  "mc_samples", "transform", "dequantise")
+
+
+#: The keyword arguments of mi_matrix itself (in the did-you-mean of an unknown option).
+MATRIX_KEYWORDS = ("categorical", "n_bootstrap", "random_state", "units", "progress",
+                   "memory_limit", "pair_batch", "client")
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     from bayes_gmm_mi._validation import check_options
 
-    check_options(options, MATRIX_OPTIONS, "mi_matrix()")
+    check_options(options, MATRIX_OPTIONS + MATRIX_KEYWORDS, "mi_matrix()")
     return dict(options)
 
 

@@ -15,8 +15,11 @@ Two sub-commands:
     readable summary, or one JSON object with ``--json``.
 
 Errors in the input (a missing file or column, non-numeric or missing values,
-too few rows, an option the library rejects) are reported as one line,
-``bayes-gmm-mi: error: <message>``, on standard error, with exit status 2.
+too few rows, data or an option the library refuses, a request over the memory
+limit) are reported as one line, ``bayes-gmm-mi: error: <message>``, on
+standard error, with exit status 2. The library's warnings are printed when a
+run ends, one line each (``bayes-gmm-mi: warning: ...``), and not at all when
+its input is refused: a refusal is one line.
 
 Because just-in-time compilation is a noticeable part of the run time of a
 short command, the command line switches on JAX's persistent compilation cache
@@ -231,6 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_non_negative_int, default=None, metavar="S",
         help="random seed (default: fresh randomness on every run)",
     )
+    est.add_argument(
+        "--discrete-x", action="store_true",
+        help="the x column holds classes (any values): one mixture per class of x",
+    )
+    est.add_argument(
+        "--discrete-y", action="store_true",
+        help="the y column holds classes; with --discrete-x too, the MI of the table of "
+        "counts (Miller-Madow corrected)",
+    )
+    est.add_argument(
+        "--dequantise", action="store_true",
+        help="spread tied values uniformly over their cells instead of refusing a "
+        "discrete-looking continuous column (the MI of discrete data is unchanged)",
+    )
     _add_common_options(est)
     est.set_defaults(handler=_run_estimate)
     return parser
@@ -279,25 +296,39 @@ def _estimate(x: np.ndarray, y: np.ndarray, args: argparse.Namespace,
     Returns a dict method → :class:`~bayes_gmm_mi.MIResult` (in the order
     bootstrap, vi, mcmc); the library's input errors become CLIError.
     """
-    from bayes_gmm_mi import GMMMI
+    from bayes_gmm_mi import GMMMI, mutual_information
 
     methods = METHODS if args.method == "all" else (args.method,)
+    settings: dict[str, Any] = dict(
+        n_components=args.components,
+        transform=None if args.transform == "none" else args.transform,
+        n_bootstrap=args.bootstrap,
+        random_state=random_state,
+        units=args.units,
+        progress=args.progress,
+        num_chains=args.chains,
+        num_warmup=args.warmup,
+        num_samples=args.draws,
+        svi_steps=args.svi_steps,
+        dequantise=getattr(args, "dequantise", False),
+    )
+    discrete: dict[str, Any] = {"discrete_x": getattr(args, "discrete_x", False),
+                "discrete_y": getattr(args, "discrete_y", False)}
     try:
-        estimator = GMMMI(
-            n_components=args.components,
-            transform=None if args.transform == "none" else args.transform,
-            n_bootstrap=args.bootstrap,
-            random_state=random_state,
-            units=args.units,
-            progress=args.progress,
-            num_chains=args.chains,
-            num_warmup=args.warmup,
-            num_samples=args.draws,
-            svi_steps=args.svi_steps,
-        ).fit(x, y)
+        if any(discrete.values()):
+            return {method: mutual_information(x, y, **discrete, **{**settings, "method": method})
+                    for method in methods}
+        estimator = GMMMI(**settings).fit(x, y)
         return {method: estimator.estimate_mi(method=method) for method in methods}
     except (ValueError, TypeError, FloatingPointError) as exc:
+        # The library's refusals of the data or of a setting (its memory check
+        # included: a ValueError): one line, exit status 2.
         raise CLIError(_exception_message(exc)) from exc
+    except MemoryError as exc:
+        raise CLIError(
+            f"out of memory ({_exception_message(exc)}); use fewer rows, "
+            "fewer --bootstrap replicates or fewer --draws"
+        ) from exc
 
 
 def _plural(count: int, noun: str) -> str:
@@ -323,13 +354,14 @@ def _summary_lines(result, units: str) -> list[str]:
     low, high = result.interval(0.95)
     spread = f" ± {_fmt(result.std)}" if math.isfinite(result.std) else ""
     lines = [_row("MI", f"{_fmt(result.mean)}{spread} {unit}")]
-    if math.isfinite(low):
+    if math.isfinite(low) and math.isfinite(high):
         lines.append(_row("95% interval", f"[{_fmt(low)}, {_fmt(high)}] {unit}"))
     else:
-        lines.append(_row("95% interval", "n/a (no bootstrap replicates)"))
+        lines.append(_row("95% interval", f"n/a ({_no_interval_reason(result)})"))
     lines.append(_row("point estimate", f"{_fmt(result.point_estimate)} {unit} "
                                         f"(Monte Carlo error {result.mc_error:.1e})"))
-    lines.append(_row("components", str(result.n_components)))
+    lines.append(_row("components", str(result.n_components) if result.n_components
+                      else "none (two discrete variables: the table of counts)"))
     what = "replicates" if result.method == "bootstrap" else "posterior draws"
     reps = result.info.get("representations", {})
     if reps:
@@ -341,9 +373,24 @@ def _summary_lines(result, units: str) -> list[str]:
             for name, rep in reps.items())))
     else:
         lines.append(_row("method", f"{result.method} ({result.draws.size} {what})"))
+    bad = int(np.sum(~np.isfinite(result.draws)))
+    if bad:
+        lines.append(_row("not finite", f"{bad} of {result.draws.size} {what} (NaN or inf); "
+                                        "the interval ignores them"))
     if result.method == "mcmc":
         lines.append(_row("diagnostics", _diagnostics_text(result)))
     return lines
+
+
+def _no_interval_reason(result) -> str:
+    """Why a result has no interval: no draws, or draws that are not finite."""
+    what = "bootstrap replicates" if result.method == "bootstrap" else "posterior draws"
+    if result.draws.size == 0:
+        return f"no {what}"
+    bad = int(np.sum(~np.isfinite(result.draws)))
+    if bad:
+        return f"{bad} of {result.draws.size} {what} are not finite (NaN or inf)"
+    return f"the {what} give no finite interval"
 
 
 def _diagnostics_text(result) -> str:
@@ -517,7 +564,8 @@ def _run_demo(args: argparse.Namespace, t_start: float) -> int:
     return _EXIT_OK
 
 
-def _read_columns(path: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_columns(path: str, xcol: str, ycol: str,
+                  discrete: tuple[bool, bool] = (False, False)) -> tuple[np.ndarray, np.ndarray]:
     """Read two numeric columns of a CSV file, with one-line errors for bad input.
 
     Parameters
@@ -526,6 +574,9 @@ def _read_columns(path: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarr
         CSV file with a header row, or ``-`` for standard input.
     xcol, ycol : str
         Column names.
+    discrete : (bool, bool)
+        Whether each column holds classes (any values, kept as read; only
+        missing values are refused).
 
     Returns
     -------
@@ -572,10 +623,16 @@ def _read_columns(path: str, xcol: str, ycol: str) -> tuple[np.ndarray, np.ndarr
         raise CLIError(f"{path} has a header but no data rows")
 
     arrays = []
-    for name in (xcol, ycol):
+    for name, is_discrete in zip((xcol, ycol), discrete, strict=True):
         column = frame[name]
         if isinstance(column, pd.DataFrame):
             raise CLIError(f"column name {name!r} appears more than once in {path}")
+        if is_discrete:
+            if column.isna().any():
+                raise CLIError(f"column {name!r} has {int(column.isna().sum())} missing "
+                               "value(s); drop or fill them first")
+            arrays.append(column.to_numpy())
+            continue
         if pd.api.types.is_bool_dtype(column.dtype):
             raise CLIError(f"column {name!r} holds True/False values, not continuous numbers")
         if not (pd.api.types.is_numeric_dtype(column.dtype)
@@ -615,13 +672,17 @@ def _run_estimate(args: argparse.Namespace, t_start: float) -> int:
     int
         Exit status.
     """
-    x, y = _read_columns(args.file, args.x, args.y)
+    x, y = _read_columns(args.file, args.x, args.y, (args.discrete_x, args.discrete_y))
     t0 = time.perf_counter()
     try:
         result = _estimate(x, y, args, args.seed)[args.method]
     except CLIError as exc:
-        # The library calls the variables x and y; say which columns they are.
-        raise CLIError(f"{exc} (x is column {args.x!r}, y is column {args.y!r})") from exc
+        # The library calls the variables x and y; say which columns they are, and
+        # name the command line's options for the library's.
+        message = str(exc).replace(
+            "discrete_x=True or discrete_y=True to mutual_information", "--discrete-x or "
+            "--discrete-y").replace("dequantise=True", "--dequantise")
+        raise CLIError(f"{message} (x is column {args.x!r}, y is column {args.y!r})") from exc
     t_estimate = time.perf_counter() - t0
 
     if args.json:
@@ -665,9 +726,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         configure_compilation_cache(enabled=not args.no_cache)
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            return args.handler(args, t_start)
+        # Warnings are held until the run ends: a run that succeeds prints them (one
+        # line each), a run whose data are refused prints its one-line error alone.
+        with warnings.catch_warnings(record=True) as caught:
+            code = args.handler(args, t_start)
+        for item in caught:
+            _show_warning(item.message, item.category, item.filename, item.lineno)
+        return code
     except CLIError as exc:
         _print_error(str(exc))
         return _EXIT_ERROR

@@ -405,3 +405,19 @@ def test_transform_option_chooses_the_representations(capsys, csv_path):
     truth = -0.5 * math.log(1 - RHO**2)
     for d in (auto, none, rank):
         assert abs(d["point_estimate"] - truth) < 0.1
+
+
+def test_discrete_columns_are_refused_with_exit_2_or_estimated_by_counts(capsys, tmp_path):
+    """Issue 15: two independent 1-5 scales read 0.21 nats through the CLI before."""
+    r = np.random.default_rng(0)
+    path = tmp_path / "likert.csv"
+    pd.DataFrame({"a": r.integers(1, 6, 2000), "b": r.integers(1, 6, 2000)}).to_csv(
+        path, index=False)
+    code, out, err = _run(capsys, ["estimate", path, "--x", "a", "--y", "b", *FAST])
+    _assert_one_line_error(code, out, err,
+                           r"x has 5 distinct values.*--discrete-x or --discrete-y.*"
+                           r"--dequantise.*x is column 'a'")
+    result = _json(capsys, ["estimate", path, "--x", "a", "--y", "b", "--discrete-x",
+                            "--discrete-y", "--json", "--seed", "0", *FAST])
+    low, high = result["interval"]
+    assert low <= 0.0 <= high and result["n_components"] == 0

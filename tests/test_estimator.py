@@ -149,13 +149,16 @@ def test_non_convergence_warns_and_still_answers():
     assert np.isfinite(res.mean)
 
 
-def test_discrete_valued_variable_gives_finite_answer(rng):
-    """x takes 3 values: components collapse onto lines; regularised, never a crash."""
+def test_discrete_valued_variable_is_refused_or_dequantised(rng):
+    """x takes 3 values: a mixture density would collapse onto them (issue 15): refused
+    with advice by default; ``dequantise=True`` gives a finite answer."""
     x = rng.integers(0, 3, 1000).astype(float)
     y = x + rng.normal(size=1000)
+    with pytest.raises(ValueError, match=r"x has 3 distinct values in 1000 rows.*dequantise"):
+        mutual_information(x, y, n_bootstrap=5, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = mutual_information(x, y, n_bootstrap=5, random_state=0)
+        res = mutual_information(x, y, n_bootstrap=5, random_state=0, dequantise=True)
     assert np.all(np.isfinite(res.draws)) and np.isfinite(res.point_estimate)
 
 

@@ -223,7 +223,7 @@ def test_mi_matrix_auto_reads_zero_for_independent_uniform_columns():
 
 
 # --------------------------------------------------------------------------- ties
-def test_ties_get_distinct_normal_scores_and_a_discrete_column_warns():
+def test_ties_get_distinct_normal_scores_and_a_discrete_column_is_refused():
     from bayes_gmm_mi._validation import gaussianise_ranks
 
     values = np.array([[1.0], [2.0], [2.0], [2.0], [3.0]])
@@ -233,7 +233,7 @@ def test_ties_get_distinct_normal_scores_and_a_discrete_column_warns():
     np.testing.assert_array_equal(scores, gaussianise_ranks(values)[:, 0])  # deterministic
     rng = np.random.default_rng(0)
     likert = rng.integers(1, 6, 500).astype(float)
-    with pytest.warns(MisspecificationWarning, match="5 distinct values in 500 rows"):
+    with pytest.raises(ValueError, match="5 distinct values in 500 rows"):
         bm.mutual_information(likert, rng.normal(size=500), n_bootstrap=0, random_state=0)
 
 
