@@ -12,6 +12,8 @@ The public API:
 - :func:`mi_matrix` — MI of every pair of columns (latents × factors, or latents
   among themselves), batched, with joint bootstrap draws; :func:`mig`,
   :func:`modularity`, :func:`latent_dependence` — disentanglement metrics from it;
+- :func:`independence_test` — is there any dependence? A permutation test of the
+  MI estimate (:class:`IndependenceTestResult`);
 - :func:`compare` — bootstrap vs VI vs MCMC in one table;
 - :mod:`bayes_gmm_mi.model` — the mixture as a NumPyro model, with its priors;
 - :mod:`bayes_gmm_mi.plotting` — plots (matplotlib, imported on use);
@@ -38,6 +40,7 @@ from bayes_gmm_mi._categorical import GMMCategoricalMI
 from bayes_gmm_mi._compare import compare
 from bayes_gmm_mi._disentangle import latent_dependence, mig, modularity
 from bayes_gmm_mi._estimator import GMMMI
+from bayes_gmm_mi._independence import IndependenceTestResult, independence_test
 from bayes_gmm_mi._matrix import MIMatrix, mi_matrix
 from bayes_gmm_mi._result import MIResult
 from bayes_gmm_mi.exceptions import (
@@ -60,6 +63,8 @@ __all__ = [
     "entropy",
     "kl_divergence",
     "compare",
+    "independence_test",
+    "IndependenceTestResult",
     "mi_matrix",
     "MIMatrix",
     "mig",

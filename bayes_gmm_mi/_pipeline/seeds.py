@@ -36,6 +36,8 @@ class Stream(enum.IntEnum):
     MC_DIFFERENCE = 5
     #: Posterior draws of class frequencies (Dirichlet).
     CLASS_FREQUENCIES = 6
+    #: Permutations of y's rows of an independence test (with the permutation's index).
+    PERMUTATIONS = 7
     #: Seeds of the classes of a categorical variable.
     CLASSES = 10
     #: Seeds of the pairs of a matrix (with the pair's indices).
