@@ -321,8 +321,18 @@ def _check_memory(params: dict[str, Any], n: int, d: int, n_permutations: int,
 
     per_call = min(n_permutations + 1, permutation._copies_per_call(
         row_bucket(n), d, params["n_folds"], sets_per_copy))
-    memory.check(memory.needs(rows=n, dim=d, data_sets=per_call * sets_per_copy,
-                              mc_samples=params["mc_samples"]), "independence_test()")
+    memory.check([*memory.needs(rows=n, dim=d, data_sets=per_call * sets_per_copy,
+                                mc_samples=params["mc_samples"]),
+                  orders_need(n, n_permutations)], "independence_test()")
+
+
+def orders_need(n: int, n_permutations: int) -> Any:
+    """The memory of the row orders of every permuted copy (held at once), and the null."""
+    from bayes_gmm_mi._pipeline import memory
+
+    return memory.Need("n_permutations", n_permutations,
+                       f"for the row orders of the permuted copies ({n} rows each)",
+                       8.0 * (n_permutations + 1) * (n + 4))
 
 
 def _result(fits: NullFits, item: int, units: str, transform: str | None, n_permutations: int,

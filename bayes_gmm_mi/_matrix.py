@@ -325,7 +325,7 @@ def mi_matrix(
     start = time.perf_counter()
     b_reps = n_bootstrap
     batch_size = len(pairs) if pair_batch is None else check_int(pair_batch, "pair_batch", 1)
-    _check_memory(pairs[:batch_size], n, b_reps, limit, params["mc_samples"])
+    _check_memory(pairs[:batch_size], n, b_reps, limit, params["mc_samples"], n_permutations)
 
     from bayes_gmm_mi._pipeline.uncertainty import bootstrap_counts
 
@@ -633,14 +633,17 @@ def _count_data_sets(pairs: list[tuple[int, int]], cols_a: list[_Column],
 
 
 def _check_memory(pairs: Sequence[tuple[int, int]], n: int, b_reps: int, limit: Any,
-                  mc_samples: int = 100_000) -> None:
+                  mc_samples: int = 100_000, n_permutations: int = 0) -> None:
     """Refuse a batch of pairs whose working arrays would exceed ``limit`` bytes.
 
     The one memory check of every entry point (:mod:`~._pipeline.memory`), for a
-    batch of pair data sets (two columns each; up to 24 components).
+    batch of pair data sets (two columns each; up to 24 components), and the row
+    orders of the permutation test (``n_permutations``).
     """
     request = _memory.needs(rows=n, dim=2, data_sets=len(pairs), k_pad=24,
                             mc_samples=mc_samples, n_bootstrap=b_reps)
+    if n_permutations:
+        request.append(_independence.orders_need(n, n_permutations))
     _memory.check(request, f"mi_matrix() with {len(pairs)} pairs per batch", limit,
                   advice="or use smaller batches of pairs (pair_batch=...) or a larger "
                          "memory_limit")

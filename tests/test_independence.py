@@ -186,3 +186,12 @@ def test_multiple_testing_adjustments():
     np.testing.assert_allclose(adjust_p_values(p, "bh"), [0.03, 0.04, 0.04])
     np.testing.assert_allclose(adjust_p_values(p, None), p)
     np.testing.assert_allclose(adjust_p_values(np.array([0.5, 0.9]), "holm"), [1.0, 1.0])
+
+
+def test_a_huge_number_of_permutations_is_refused_up_front():
+    """10**9 permuted copies: the row orders alone need terabytes (a hostile user's
+    script held 21 GB before it was stopped); refused before any work, one line."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(2, 300))
+    with pytest.raises(MemoryError, match=r"row orders of the permuted copies.*Lower n_permutations"):
+        bm.independence_test(x, y, n_permutations=10**9)

@@ -209,6 +209,7 @@ _ADVICE = {
     "n_bootstrap": ("lower n_bootstrap", "a few hundred replicates are plenty for an interval"),
     "num_samples": ("lower num_samples", "or num_chains; a few thousand draws in all are "
                                          "plenty"),
+    "n_permutations": ("lower n_permutations", "999 resolve p-values down to 0.001"),
 }
 
 
