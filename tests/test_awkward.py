@@ -239,3 +239,22 @@ def test_rows_repeated_whole_are_reported_not_called_discrete():
     x, y = gaussian_pair(400)
     with pytest.warns(MisspecificationWarning, match=r"1200 of 1600 rows repeat another row"):
         GMMMI(n_components=1, random_state=0).fit(np.tile(x, 4), np.tile(y, 4))
+
+
+def test_entropy_draws_keep_the_scale_term_on_bounded_data():
+    """Draws integrated in full (not near the fit) lacked the log-scale term of the
+    standardisation: uniform(0, 5) read 1.24 ± 0.005 (log √12, the standardised
+    entropy) around a point estimate of 1.61 (found by a hostile-user session)."""
+    u = np.random.default_rng(11).uniform(0.0, 5.0, 1000)
+    res = entropy(u, n_bootstrap=10, random_state=0)
+    assert abs(np.median(res.draws) - res.point_estimate) < 0.1
+    assert res.mean == pytest.approx(math.log(5.0), abs=0.05)   # 1.24 before the fix
+
+
+def test_fully_masked_or_mismatched_masked_inputs_get_clear_errors():
+    x, y = gaussian_pair(300)
+    with pytest.raises(ValueError, match=r"every one of the 300 rows is masked in x"):
+        mutual_information(np.ma.masked_all(300), y)
+    short = np.ma.masked_array(x[:200], mask=np.arange(200) % 10 == 0)
+    with pytest.raises(ValueError, match=r"x: 200, y: 300"):   # the rows passed, not kept
+        mutual_information(short, y)

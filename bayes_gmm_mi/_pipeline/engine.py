@@ -72,4 +72,9 @@ def integrate_draws(draws: Draws, fitted: Fitted, terms: Terms, base: BaseSample
         flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), draws.params)
         full, err = integrate(flat, terms, base, quadrature=True)
         return full.reshape(m_total, s) + offset, err.reshape(m_total, s)
-    return integrate_near_fit(draws.params, fitted.fits, values, errors, terms, base)
+    # Near the fit the draws are the fit's value (offset included) plus a difference;
+    # draws integrated in full need the offset added: work without it, add it back.
+    shift = np.broadcast_to(np.asarray(offset, np.float64).reshape(-1, 1), (m_total, 1))
+    out, err = integrate_near_fit(draws.params, fitted.fits, np.asarray(values) - shift[:, 0],
+                                  errors, terms, base)
+    return out + shift, err

@@ -119,13 +119,16 @@ def align_rows(values: Sequence[Any], names: Sequence[str]) -> list[Any]:
     masked = [i for i, v in enumerate(out) if isinstance(v, np.ma.MaskedArray)]
     if masked:
         n = len(out[masked[0]])
+        if any(np.ndim(v) and len(v) != n for v in out if v is not None):
+            return out  # row counts differ: the shape check names the problem
         drop = np.zeros(n, bool)
         for i in masked:
-            mask = np.ma.getmaskarray(out[i])
-            if mask.shape[0] != n:
-                return out  # row counts differ: the shape check names the problem
-            drop |= mask.reshape(n, -1).any(axis=1)
+            drop |= np.ma.getmaskarray(out[i]).reshape(n, -1).any(axis=1)
         keep = ~drop
+        if not keep.any():
+            which = " or ".join(names[i] for i in masked)
+            raise ValueError(f"every one of the {n} rows is masked in {which}: no rows are left "
+                             "to estimate from.")
         for i, v in enumerate(out):
             if v is None:
                 continue
