@@ -40,6 +40,11 @@ DISCRETE_ADVICE = (
     "Pass discrete_x=True or discrete_y=True to mutual_information (classes; both for two "
     "discrete variables), or dequantise=True (each value spread over its cell; MI unchanged)."
 )
+#: The same for conditional MI (no class path: a discrete z has no mixture density).
+CMI_DISCRETE_ADVICE = (
+    "Pass dequantise=True (each value spread over its cell; the conditional MI is "
+    "unchanged), or, for a discrete z, estimate the MI within each of its classes."
+)
 
 
 class EstimatorSettings(ParamsMixin):
@@ -494,7 +499,8 @@ class GMMMI(EstimatorSettings):
             warn_if_duplicated(blocks[0], blocks[2], "x", "z")
             warn_if_duplicated(blocks[1], blocks[2], "y", "z")
             terms, quantity = _mi.cmi_terms(*dims), "cmi"
-        return self._fit_blocks(params, blocks, terms, quantity)
+        return self._fit_blocks(params, blocks, terms, quantity,
+                                advice=DISCRETE_ADVICE if z is None else CMI_DISCRETE_ADVICE)
 
     def _fit_blocks(self, params: dict[str, Any], blocks: list[np.ndarray], terms: Terms,
                     quantity: str, *, pooled: bool = False, jacobian: bool = False,

@@ -258,3 +258,15 @@ def test_fully_masked_or_mismatched_masked_inputs_get_clear_errors():
     short = np.ma.masked_array(x[:200], mask=np.arange(200) % 10 == 0)
     with pytest.raises(ValueError, match=r"x: 200, y: 300"):   # the rows passed, not kept
         mutual_information(short, y)
+
+
+def test_discrete_columns_tied_by_an_exact_relation_are_refused():
+    """An integer x and y = 2x + 1: five distinct rows, 200 copies each, is a discrete
+    pair (MI log 5), not duplicated records; it read 1.46 with a false 'infinite MI'
+    warning (found by a hostile-user session)."""
+    x = np.random.default_rng(0).integers(0, 5, 1000) * 1.0
+    with pytest.raises(ValueError, match=r"x has 5 distinct values"):
+        mutual_information(x, 2 * x + 1, n_bootstrap=0, random_state=0)
+    res = mutual_information(x, 2 * x + 1, discrete_x=True, discrete_y=True, n_bootstrap=50,
+                             random_state=0)
+    assert covers(res, math.log(5.0)), res.interval()

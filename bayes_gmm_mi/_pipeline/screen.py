@@ -33,6 +33,7 @@ from bayes_gmm_mi.exceptions import DegenerateComponentWarning, Misspecification
 __all__ = [
     "MAX_DISTINCT_FRACTION",
     "WHOLE_ROW_FRACTION",
+    "MAX_COPIES_PER_ROW",
     "DUPLICATE_ROWS_WARN",
     "ROWS_PER_PARAMETER",
     "DEGENERATE_FACTOR",
@@ -53,6 +54,10 @@ MAX_DISTINCT_FRACTION = 0.5
 #: Ties in a column are *explained by whole repeated rows* when the column has at
 #: least this fraction as many distinct values as the data have distinct rows.
 WHOLE_ROW_FRACTION = 0.9
+#: ... and when the distinct rows are repeated at most this many times on average
+#: (duplicated records); more copies than that make a discrete variable (e.g. an
+#: integer x and y = 2x + 1: five distinct rows, 200 copies each).
+MAX_COPIES_PER_ROW = 20
 #: Warn when more than this fraction of the rows repeat another row exactly.
 DUPLICATE_ROWS_WARN = 0.01
 #: A fixed number of components needs at least this many rows per parameter.
@@ -230,11 +235,11 @@ def check_continuous(blocks: Sequence[np.ndarray], names: Sequence[str], *, advi
     distinct_rows = len(np.unique(joint, axis=0))
     column_ties = [t for block, name in zip(blocks, names, strict=True)
                    for t in ties(block, name)]
-    several = joint.shape[1] > 1
+    # Ties explained by rows repeated whole, a few times each, are duplicated records,
+    # not a discrete variable (a lone column cannot tell the two apart).
+    whole_rows = joint.shape[1] > 1 and n <= MAX_COPIES_PER_ROW * distinct_rows
     for t in column_ties:
-        # Ties explained by rows repeated whole are duplicates, not a discrete variable
-        # (a lone column cannot tell the two apart).
-        if t.discrete and (not several or t.distinct < WHOLE_ROW_FRACTION * distinct_rows):
+        if t.discrete and (not whole_rows or t.distinct < WHOLE_ROW_FRACTION * distinct_rows):
             raise ValueError(discrete_message(t, advice))
     repeated = n - distinct_rows
     if report_repeats and repeated > DUPLICATE_ROWS_WARN * n:
