@@ -280,7 +280,8 @@ class EstimatorSettings(ParamsMixin):
         """Site draws for :attr:`MIResult.parameters` (posterior methods)."""
         raise NotImplementedError
 
-    def independence_test(self, x: Any, y: Any, n_permutations: int = 99) -> Any:
+    def independence_test(self, x: Any, y: Any, n_permutations: int = 99,
+                          **unknown: Any) -> Any:
         """Permutation test of independence with this estimator's settings.
 
         The statistic is this estimator's MI on ``(x, y)`` (for a
@@ -295,7 +296,12 @@ class EstimatorSettings(ParamsMixin):
         """
         from bayes_gmm_mi._categorical import GMMCategoricalMI
         from bayes_gmm_mi._independence import run_test
+        from bayes_gmm_mi._validation import check_options
 
+        # A misspelt keyword gets "did you mean" (the estimator's settings are
+        # set on the estimator, not here).
+        check_options(unknown, ("x", "y", "n_permutations"),
+                      f"{type(self).__name__}.independence_test()")
         return run_test(self._validated_params(), x, y,
                         discrete_y=isinstance(self, GMMCategoricalMI),
                         n_permutations=n_permutations)

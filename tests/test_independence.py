@@ -195,3 +195,10 @@ def test_a_huge_number_of_permutations_is_refused_up_front():
     x, y = rng.normal(size=(2, 300))
     with pytest.raises(MemoryError, match=r"row orders of the permuted copies.*Lower n_permutations"):
         bm.independence_test(x, y, n_permutations=10**9)
+
+
+def test_the_estimator_method_suggests_a_misspelt_keyword():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(2, 100))
+    with pytest.raises(TypeError, match=r"GMMMI.independence_test\(\).*Did you mean 'n_permutations'"):
+        bm.GMMMI(random_state=0).independence_test(x, y, n_permutation=19)
