@@ -134,16 +134,18 @@ def as_variable(value: Any, name: str) -> np.ndarray:
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         value = value.to_numpy()
     arr = np.asarray(value)
+    # x and y of mutual_information have a class path: name its flag.
+    classes = (f" If {name} holds classes, pass discrete_{name}=True to mutual_information."
+               if name in ("x", "y") else "")
     if arr.dtype == bool:
         raise TypeError(
-            f"{name} must be a continuous numeric variable; got boolean values. "
-            "Convert to float if you mean a continuous variable."
+            f"{name} must be a continuous numeric variable; got boolean values.{classes}"
         )
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(
             f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
-            f"(first value {describe(arr.flat[0]) if arr.size else 'none'}). "
-            "Convert it with np.asarray(..., dtype=float) or drop non-numeric rows."
+            f"(first value {describe(arr.flat[0]) if arr.size else 'none'}).{classes} "
+            "Otherwise convert it with np.asarray(..., dtype=float) or drop non-numeric rows."
         )
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]

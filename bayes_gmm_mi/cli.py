@@ -623,7 +623,8 @@ def _read_columns(path: str, xcol: str, ycol: str,
         raise CLIError(f"{path} has a header but no data rows")
 
     arrays = []
-    for name, is_discrete in zip((xcol, ycol), discrete, strict=True):
+    for name, is_discrete, flag in zip((xcol, ycol), discrete, ("--discrete-x", "--discrete-y"),
+                                       strict=True):
         column = frame[name]
         if isinstance(column, pd.DataFrame):
             raise CLIError(f"column name {name!r} appears more than once in {path}")
@@ -634,7 +635,8 @@ def _read_columns(path: str, xcol: str, ycol: str,
             arrays.append(column.to_numpy())
             continue
         if pd.api.types.is_bool_dtype(column.dtype):
-            raise CLIError(f"column {name!r} holds True/False values, not continuous numbers")
+            raise CLIError(f"column {name!r} holds True/False values, not continuous numbers; "
+                           f"pass {flag} if it holds classes")
         if not (pd.api.types.is_numeric_dtype(column.dtype)
                 and not pd.api.types.is_complex_dtype(column.dtype)):
             bad = pd.to_numeric(column, errors="coerce").isna() & column.notna()
@@ -642,7 +644,8 @@ def _read_columns(path: str, xcol: str, ycol: str,
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 example = f" (e.g. {column.iloc[row]!r} in data row {row + 1})"
-            raise CLIError(f"column {name!r} is not numeric{example}")
+            raise CLIError(f"column {name!r} is not numeric{example}; pass {flag} if it "
+                           "holds classes")
         values = column.to_numpy(dtype=float, na_value=np.nan)
         nan = np.isnan(values)
         if nan.any():

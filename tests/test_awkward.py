@@ -270,3 +270,11 @@ def test_discrete_columns_tied_by_an_exact_relation_are_refused():
     res = mutual_information(x, 2 * x + 1, discrete_x=True, discrete_y=True, n_bootstrap=50,
                              random_state=0)
     assert covers(res, math.log(5.0)), res.interval()
+
+
+def test_boolean_or_string_labels_without_a_flag_are_told_the_flag():
+    x, _ = gaussian_pair(200)
+    with pytest.raises(TypeError, match=r"y must be a continuous.*boolean.*discrete_y=True"):
+        mutual_information(x, x > 0)
+    with pytest.raises(TypeError, match=r"x must hold real numbers.*discrete_x=True"):
+        mutual_information(np.where(x > 0, "a", "b"), x)

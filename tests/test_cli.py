@@ -123,8 +123,8 @@ def test_demo_dataset_names_match_library():
     "cols, pattern",
     [
         (["--x", "a", "--y", "nope"], r"'nope' not found.*available columns: 'a', 'b', 'label'"),
-        (["--x", "label", "--y", "b"], r"column 'label' is not numeric.*'dog'"),
-        (["--x", "a", "--y", "flag"], r"column 'flag' holds True/False"),
+        (["--x", "label", "--y", "b"], r"column 'label' is not numeric.*'dog'.*--discrete-x"),
+        (["--x", "a", "--y", "flag"], r"column 'flag' holds True/False.*--discrete-y"),
         (["--x", "a", "--y", "holes"], r"column 'holes' has 10 missing \(NaN\) value\(s\)"),
         (["--x", "a", "--y", "a"], r"same column 'a'"),
     ],
