@@ -151,6 +151,17 @@ class _Column:
         return 0 if self.classes is None else len(self.classes)
 
 
+def _column_names(table: Any, prefix: str) -> list[str]:
+    """The column names :func:`_columns` gives ``table`` (no conversion, no checks)."""
+    if hasattr(table, "columns"):
+        return [str(c) for c in table.columns]
+    if hasattr(table, "name") and hasattr(table, "to_frame"):     # a pandas Series
+        return [str(table.to_frame().columns[0])]
+    shape = np.shape(table)
+    width = 1 if len(shape) == 1 else (shape[1] if len(shape) == 2 else 0)
+    return [f"{prefix}{j}" for j in range(width)]
+
+
 def _columns(table: Any, prefix: str, categorical: set, n: int | None,
              dequantise_ties: bool = False) -> list[_Column]:
     import pandas as pd
@@ -308,17 +319,19 @@ def mi_matrix(
         check_array_like(b, "b")
     categorical = _categorical_names(categorical)
     transforms = prepare.representations(params["transform"])
+    # Names first: a misspelt categorical name must not surface as a refusal of the
+    # column it was meant to declare.
+    known = set(_column_names(a, "a")) | (set() if b is None else set(_column_names(b, "b")))
+    unknown = sorted(categorical - known)
+    if unknown:
+        raise ValueError(f"categorical names columns that do not exist: {unknown}; "
+                         f"columns are {sorted(known)}.")
     cols_a = _columns(a, "a", categorical, None, params["dequantise"])
     n = len(cols_a[0].values)
     cols_b = cols_a if b is None else _columns(b, "b", categorical, n, params["dequantise"])
     symmetric = b is None
     if symmetric and len(cols_a) < 2:
         raise ValueError("a latent–latent matrix needs at least two columns in a.")
-    known = {c.name for c in cols_a} | {c.name for c in cols_b}
-    unknown = sorted(categorical - known)
-    if unknown:
-        raise ValueError(f"categorical names columns that do not exist: {unknown}; "
-                         f"columns are {sorted(known)}.")
     pairs = [(i, j) for i in range(len(cols_a)) for j in range(len(cols_b))
              if not symmetric or i < j]
     seed = seed_from(random_state)

@@ -278,3 +278,10 @@ def test_boolean_or_string_labels_without_a_flag_are_told_the_flag():
         mutual_information(x, x > 0)
     with pytest.raises(TypeError, match=r"x must hold real numbers.*discrete_x=True"):
         mutual_information(np.where(x > 0, "a", "b"), x)
+
+
+def test_a_misspelt_categorical_name_is_reported_before_the_column_is_refused():
+    table = pd.DataFrame({"x": np.random.default_rng(0).normal(size=300),
+                          "i": np.random.default_rng(1).integers(0, 4, 300)})
+    with pytest.raises(ValueError, match=r"categorical names columns that do not exist: \['I'\]"):
+        mi_matrix(table, categorical="I", n_bootstrap=0)
