@@ -157,7 +157,7 @@ class GMMCategoricalMI(EstimatorSettings):
             A single class, a class with too few rows (named, with its count),
             missing labels, mismatched lengths, ``integration="quadrature"``.
         """
-        from bayes_gmm_mi._pipeline import engine, memory, prepare
+        from bayes_gmm_mi._pipeline import engine, knn, memory, prepare
         from bayes_gmm_mi._pipeline.integrate import class_base_samples
         from bayes_gmm_mi._pipeline.seeds import Stream, child_seeds
 
@@ -240,6 +240,7 @@ class GMMCategoricalMI(EstimatorSettings):
         self.converged_ = bool(np.all(final.converged[:n_classes]))
         self.n_iter_ = int(np.max(final.n_iter[:n_classes]))
         self.lower_bound_ = float(np.sum(freqs * np.asarray(final.log_lik[:n_classes])))
+        self._knn = knn.labelled_mi(block, codes)
         return self._store_estimate(float(mi[0]), float(err[0]), params, start)
 
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:

@@ -25,6 +25,8 @@ from bayes_gmm_mi._validation import (
     seed_from,
     warn_if_duplicated,
 )
+from bayes_gmm_mi._warnings import warn
+from bayes_gmm_mi.exceptions import MisspecificationWarning
 
 # JAX (~2 s to import) and the compiled kernels are imported inside the
 # functions that use them, so that ``import bayes_gmm_mi`` stays fast.
@@ -243,7 +245,7 @@ class EstimatorSettings(ParamsMixin):
             info["integration_time_s"] = time.perf_counter() - t0
             mc_error = float(np.mean(errors)) * factor
         single = len(names) == 1
-        return MIResult(
+        result = MIResult(
             point_estimate=self.mi_,
             draws=np.asarray(pooled, np.float64) * factor,
             units=params["units"],
@@ -259,6 +261,41 @@ class EstimatorSettings(ParamsMixin):
             quantity=self.quantity_,
             n_models=len(names),
         )
+        self._check_knn(result, factor)
+        return result
+
+    def _check_knn(self, result: MIResult, factor: float) -> None:
+        """Compare the 95 % interval with the nearest-neighbour estimate of ``fit``.
+
+        Adds ``info["knn_check"]`` and warns (``MisspecificationWarning``) when
+        the interval lies below the kNN estimate by more than both errors
+        (:func:`~._pipeline.knn.check_against_knn`): the mixture has missed
+        part of the dependence.
+        """
+        from bayes_gmm_mi._pipeline import knn
+
+        estimate = getattr(self, "_knn", None)
+        if estimate is None:
+            return
+        upper = result.interval(0.95)[1] if result.draws.size else result.point_estimate
+        check = knn.check_against_knn(upper / factor, estimate)
+        result.info["knn_check"] = {
+            "knn_mi": check["knn_mi"] * factor, "knn_se": check["knn_se"] * factor,
+            "gap": check["gap"] * factor, "threshold": check["threshold"] * factor,
+            "below": check["below"], "estimator": estimate.name}
+        if check["below"]:
+            units = result.units
+            warn(
+                f"the mixture's 95 % interval (up to {upper:.4f} {units}) lies below an "
+                f"independent nearest-neighbour estimate ({estimate.name}, k = "
+                f"{estimate.n_neighbors}) of {check['knn_mi'] * factor:.4f} ± "
+                f"{check['knn_se'] * factor:.4f} {units}: the mixture misses part of the "
+                "dependence (a thin or curved ridge, hard edges, or a nearly deterministic "
+                "relation, where the MI may be very large), so the estimate is too low. Try "
+                "more components (a larger patience or a fixed n_components), more rows, or "
+                "treat the MI as a lower bound.",
+                MisspecificationWarning,
+            )
 
     def _integrate_draws(self, draws: Draws, params: dict[str, Any]) -> tuple[Any, Any]:
         """The estimate of every draw in nats, and its Monte Carlo error: (S,), or
@@ -518,7 +555,7 @@ class GMMMI(EstimatorSettings):
         to the integral (entropy is not invariant to the scaling). ``advice``
         ends the refusal of a discrete column (what the caller can pass instead).
         """
-        from bayes_gmm_mi._pipeline import engine, memory, prepare, screen
+        from bayes_gmm_mi._pipeline import engine, knn, memory, prepare, screen
         from bayes_gmm_mi._pipeline import mixtures as _mixtures
         from bayes_gmm_mi._pipeline.integrate import base_samples, integrate
 
@@ -593,6 +630,8 @@ class GMMMI(EstimatorSettings):
             self.covariances_ = cov * np.outer(scaling.scale, scaling.scale)
         screen.check_degenerate(cov, w[keep], params["reg_covar"], quantity,
                                 float(value[0]) * factor, params["units"])
+        self._knn = (knn.ksg_mi(blocks[0], blocks[1])
+                     if quantity == "mi" and len(blocks) == 2 else None)
         return self._store_estimate(float(value[0]), float(error[0]), params, start)
 
     # ------------------------------------------------------------ uncertainty

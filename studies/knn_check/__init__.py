@@ -1,0 +1,1 @@
+"""The kNN check of the mixture's interval, on the selection study's records."""
