@@ -168,6 +168,24 @@ def test_pandas_indexes_with_other_labels_are_an_error():
         mutual_information(pd.Series(x), pd.Series(y, index=np.arange(500) + 5))
 
 
+def test_a_reordered_series_with_a_plain_array_warns_of_pairing_by_position():
+    x, y = gaussian_pair(800)
+    shuffled = pd.Series(x).sample(frac=1, random_state=0)
+    with pytest.warns(UserWarning, match=r"x is a pandas object whose index is not in order.*"
+                                         r"paired by\s+position") as record:
+        mutual_information(shuffled, y, n_bootstrap=0, transform=None, random_state=0)
+    assert any(w.filename == __file__ for w in record)
+
+
+def test_an_ordered_index_with_a_plain_array_is_silent():
+    x, y = gaussian_pair(800)
+    dated = pd.Series(x, index=pd.date_range("2020-01-01", periods=800, freq="D"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = mutual_information(dated, y, n_bootstrap=0, transform=None, random_state=0)
+    assert res.point_estimate == pytest.approx(TRUE_MI, abs=0.05)
+
+
 def test_masked_rows_are_dropped_pairwise_and_stated():
     x, y = gaussian_pair(1000)
     mask = np.arange(1000) % 10 == 0

@@ -97,6 +97,12 @@ def align_rows(values: Sequence[Any], names: Sequence[str]) -> list[Any]:
     ValueError
         If pandas inputs have indexes with different labels (or duplicate labels
         in a different order): pairing them by position would be silently wrong.
+
+    Warns
+    -----
+    UserWarning
+        A pandas input whose index is out of order given with a plain array:
+        they are paired by position, which the index suggests is not meant.
     """
     out = list(values)
     frames = [i for i, v in enumerate(out) if v is not None and _is_pandas(v)]
@@ -121,6 +127,17 @@ def align_rows(values: Sequence[Any], names: Sequence[str]) -> list[Any]:
                     "rows by position."
                 )
             out[i] = out[i].reindex(first)
+    plain = [i for i, v in enumerate(out)
+             if v is not None and not _is_pandas(v) and np.ndim(v) > 0]
+    if frames and plain:
+        index = out[frames[0]].index
+        if not index.is_monotonic_increasing:
+            a, b = names[frames[0]], names[plain[0]]
+            warn(f"{a} is a pandas object whose index is not in order (rows reordered, e.g. by "
+                 f".sample or a sort) and {b} is a plain array: the rows are paired by "
+                 f"position, not by {a}'s index. Pass {b} as a pandas object with the same "
+                 f"index to pair by label, or {a}.to_numpy() if position is right.",
+                 UserWarning)
     masked = [i for i, v in enumerate(out) if isinstance(v, np.ma.MaskedArray)]
     if masked:
         n = len(out[masked[0]])
