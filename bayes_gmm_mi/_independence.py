@@ -44,7 +44,8 @@ __all__ = [
 TEST_OPTIONS = ("selection", "max_components", "n_init", "n_folds", "threshold", "patience",
                 "init", "reg_covar", "tol", "max_iter", "mc_samples", "transform", "dequantise")
 #: The explicit keywords of :func:`independence_test` (offered by "did you mean").
-_EXPLICIT = ("discrete_y", "n_permutations", "n_components", "random_state", "units", "progress")
+_EXPLICIT = ("discrete_y", "discrete_x", "n_permutations", "n_components", "random_state",
+             "units", "progress")
 
 #: What to pass instead for a discrete-looking column (ends the refusal).
 DISCRETE_ADVICE = (
@@ -73,9 +74,10 @@ class IndependenceTestResult:
         The same estimator's MI on each permuted copy, in ``units``.
     n_permutations : int
     units : {"nat", "bit"}
-    representation : {"rank", "data"}
+    representation : {"rank", "data", "counts"}
         The representation the mixtures were fitted to: the normal scores of
-        the ranks of each column, or the data's own (standardised) coordinates.
+        the ranks of each column, or the data's own (standardised) coordinates;
+        ``"counts"`` for two discrete variables (the table, no mixture).
     n_components : int
         Components of the mixture fitted to the data (summed over the classes
         of a categorical y).
@@ -139,6 +141,7 @@ def independence_test(
     y: Any,
     *,
     discrete_y: bool = False,
+    discrete_x: bool = False,
     n_permutations: int = 99,
     n_components: int | str = "auto",
     random_state: Any = None,
@@ -172,6 +175,11 @@ def independence_test(
         A continuous variable, or class labels with ``discrete_y=True``.
     discrete_y : bool, default False
         ``y`` holds class labels (as in :func:`mutual_information`).
+    discrete_x : bool, default False
+        ``x`` holds class labels: alone, x and y swap roles (the labels of x
+        are permuted against the continuous y); with ``discrete_y=True`` both
+        are discrete and the statistic is the Miller–Madow corrected MI of
+        their table of counts (no mixture; the mixture settings are unused).
     n_permutations : int, default 99
         Permuted copies P. The p-value moves in steps of 1 / (P + 1): 99 gives
         p-values down to 0.01, 19 down to 0.05 (then "p = 0.05" is the
@@ -233,8 +241,9 @@ def independence_test(
     >>> res.p_value  # doctest: +SKIP
     0.05
     """
-    if not isinstance(discrete_y, bool):
-        raise TypeError(f"discrete_y must be True or False; got {describe(discrete_y)}.")
+    for flag, value in (("discrete_y", discrete_y), ("discrete_x", discrete_x)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False; got {describe(value)}.")
     unknown = {name: value for name, value in options.items() if name not in TEST_OPTIONS}
     check_options(unknown, TEST_OPTIONS + _EXPLICIT, "independence_test()")
     from bayes_gmm_mi._estimator import GMMMI
@@ -242,7 +251,46 @@ def independence_test(
     params = {**GMMMI().get_params(), **options, "n_components": n_components,
               "random_state": random_state, "units": units, "progress": progress}
     _settings.validate(params)
-    return run_test(params, x, y, discrete_y=discrete_y, n_permutations=n_permutations)
+    if discrete_x and discrete_y:
+        return _discrete_test(params, x, y, n_permutations)
+    if discrete_x:
+        x, y = y, x
+    return run_test(params, x, y, discrete_y=discrete_y or discrete_x,
+                    n_permutations=n_permutations)
+
+
+def _discrete_test(params: dict[str, Any], x: Any, y: Any,
+                   n_permutations: Any) -> IndependenceTestResult:
+    """The test of two discrete variables: the corrected MI of their table, y permuted."""
+    from bayes_gmm_mi._categorical import encode_labels
+    from bayes_gmm_mi._pipeline import counts, memory, permutation, screen
+    from bayes_gmm_mi._validation import check_array_like
+
+    n_permutations = check_n_permutations(n_permutations)
+    seed = seed_from(params["random_state"])
+    x, y = screen.align_rows([x, y], ["x", "y"])
+    start = time.perf_counter()
+    check_array_like(x, "x", kind="class labels", shapes="(n,)")
+    n = len(x)
+    a, _ = encode_labels(x, n)
+    b, _ = encode_labels(y, n)
+    memory.check([orders_need(n, n_permutations)], "independence_test()")
+    fits = permutation.discrete_null(
+        a, b, seed, n_permutations,
+        lambda u, v: float(counts.corrected_mi(u, v, np.ones((1, u.size)))[0]))
+    factor = _settings.UNITS[params["units"]]
+    values = fits.values[0]
+    return IndependenceTestResult(
+        statistic=float(values[0]) * factor,
+        p_value=float(permutation.p_value(values[0], values[1:])),
+        null=np.asarray(values[1:], np.float64) * factor,
+        n_permutations=n_permutations,
+        units=params["units"],
+        representation="counts",
+        n_components=0,
+        info={"null_n_components": np.zeros(n_permutations, int), "mc_error": 0.0,
+              "time_s": time.perf_counter() - start, "seed": seed},
+    )
 
 
 def run_test(params: dict[str, Any], x: Any, y: Any, *, discrete_y: bool, n_permutations: Any,

@@ -202,3 +202,48 @@ def test_the_estimator_method_suggests_a_misspelt_keyword():
     x, y = rng.normal(size=(2, 100))
     with pytest.raises(TypeError, match=r"GMMMI.independence_test\(\).*Did you mean 'n_permutations'"):
         bm.GMMMI(random_state=0).independence_test(x, y, n_permutation=19)
+
+
+# ------------------------------------------------------------ discrete x and y
+def test_two_discrete_variables_reject_at_the_nominal_rate_when_independent():
+    """Both discrete: the corrected MI of the table, y's codes permuted — an exact
+    test, so P(p ≤ 0.05) = 0.05 under independence (200 seeds: within 3 binomial
+    standard errors)."""
+    seeds = 200
+    rejected = 0
+    for seed in range(seeds):
+        r = np.random.default_rng(seed)
+        a, b = r.integers(0, 4, 300), r.choice(["u", "v", "w"], 300)
+        res = bm.independence_test(a, b, discrete_x=True, discrete_y=True, n_permutations=39,
+                                   random_state=seed)
+        rejected += res.p_value <= 0.05
+    assert rejected / seeds <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / seeds)
+    assert rejected >= 1   # not a test that never rejects
+    assert res.representation == "counts" and res.n_components == 0
+
+
+def test_two_dependent_discrete_variables_give_the_smallest_p_value():
+    r = np.random.default_rng(1)
+    a = r.integers(0, 4, 500)
+    b = np.where(r.random(500) < 0.5, a, r.integers(0, 4, 500))
+    res = bm.independence_test(a, b, discrete_x=True, discrete_y=True, random_state=0)
+    assert res.p_value == pytest.approx(res.resolution)
+    # The statistic is the table's corrected MI: 0 < it < log 4.
+    assert 0.1 < res.statistic < math.log(4)
+
+
+def test_discrete_x_alone_swaps_the_roles():
+    r = np.random.default_rng(2)
+    y = r.normal(size=300)
+    labels = (y + r.normal(size=300) > 0).astype(int)
+    swapped = bm.independence_test(labels, y, discrete_x=True, n_permutations=9,
+                                   random_state=0)
+    direct = bm.independence_test(y, labels, discrete_y=True, n_permutations=9,
+                                  random_state=0)
+    assert swapped.p_value == direct.p_value
+    assert swapped.statistic == pytest.approx(direct.statistic, rel=1e-6)
+
+
+def test_discrete_x_must_be_a_bool():
+    with pytest.raises(TypeError, match="discrete_x must be True or False"):
+        bm.independence_test([0, 1] * 10, [1, 0] * 10, discrete_x="yes")
