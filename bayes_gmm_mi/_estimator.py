@@ -628,8 +628,10 @@ class GMMMI(EstimatorSettings):
         cov = np.asarray(fitted.fits.covariances[0], np.float64)[keep]
         with np.errstate(over="ignore"):  # data of order 1e200 and more: inf, as it must
             self.covariances_ = cov * np.outer(scaling.scale, scaling.scale)
+        masses = [j for j, _ in screen.point_masses(blocks, ("x", "y", "z")[:len(blocks)])]
         screen.check_degenerate(cov, w[keep], params["reg_covar"], quantity,
-                                float(value[0]) * factor, params["units"])
+                                float(value[0]) * factor, params["units"],
+                                point_mass_columns=masses)
         self._knn = (knn.ksg_mi(blocks[0], blocks[1])
                      if quantity == "mi" and len(blocks) == 2 else None)
         return self._store_estimate(float(value[0]), float(error[0]), params, start)

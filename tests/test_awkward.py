@@ -199,6 +199,32 @@ def test_masked_rows_are_dropped_pairwise_and_stated():
 
 
 # ------------------------------------------------------- degenerate dependence
+def test_a_point_mass_is_named_and_not_called_a_deterministic_relation():
+    # x = 0 with probability 0.3 (independent of everything), else exp(z), y = z + noise:
+    # by the chain rule I(X;Y) = 0.7 * I(Z;Y) = 0.7 * log(2) / 2.
+    r = np.random.default_rng(0)
+    z = r.normal(size=2000)
+    x = np.where(r.random(2000) < 0.3, 0.0, np.exp(z))
+    y = z + r.normal(size=2000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = mutual_information(x, y, n_bootstrap=30, random_state=0)
+    kinds = {w.category for w in caught}
+    assert DegenerateComponentWarning not in kinds
+    messages = [str(w.message) for w in caught if w.category is MisspecificationWarning]
+    assert any("x has a point mass" in m and "hold exactly 0" in m for m in messages)
+    assert all(w.filename == __file__ for w in caught)
+    low, high = res.interval(0.95)
+    assert low <= 0.7 * math.log(2) / 2 <= high
+
+
+def test_rounded_continuous_data_have_no_point_mass():
+    x, y = gaussian_pair(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mutual_information(np.round(x, 3), y, n_bootstrap=0, transform=None, random_state=0)
+
+
 def test_a_variable_with_itself_warns_of_a_lower_bound():
     x, _ = gaussian_pair(500)
     with pytest.warns(DegenerateComponentWarning, match="lower bound set by reg_covar"):

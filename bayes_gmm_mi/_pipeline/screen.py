@@ -38,6 +38,9 @@ __all__ = [
     "ROWS_PER_PARAMETER",
     "DEGENERATE_FACTOR",
     "DEQUANTISE_SEED",
+    "POINT_MASS_FRACTION",
+    "POINT_MASS_MIN_ROWS",
+    "point_masses",
     "align_rows",
     "Ties",
     "ties",
@@ -65,6 +68,11 @@ ROWS_PER_PARAMETER = 5
 #: A component is degenerate when an eigenvalue of its covariance (standardised
 #: data) is within this factor of ``reg_covar``.
 DEGENERATE_FACTOR = 10.0
+#: A continuous column has a *point mass* when one value is held by at least
+#: this fraction of the rows (and :data:`POINT_MASS_MIN_ROWS`): zero-inflated
+#: data, a detection limit, a clipped sensor.
+POINT_MASS_FRACTION = 0.02
+POINT_MASS_MIN_ROWS = 10
 #: Seed of the uniform noise of :func:`dequantise` (fixed: the same data always
 #: get the same dequantised values, whatever ``random_state``).
 DEQUANTISE_SEED = 70_319
@@ -206,6 +214,33 @@ def discrete_message(t: Ties, advice: str) -> str:
     )
 
 
+def point_masses(blocks: Sequence[np.ndarray], names: Sequence[str]) -> list[tuple[int, Ties]]:
+    """The columns with a point mass: (index among all columns, :class:`Ties`).
+
+    A column that is not discrete (more than half its values distinct) but has
+    one value held by at least :data:`POINT_MASS_FRACTION` of the rows (and at
+    least :data:`POINT_MASS_MIN_ROWS`).
+    """
+    column_ties = [t for block, name in zip(blocks, names, strict=True)
+                   for t in ties(np.asarray(block, np.float64), name)]
+    return [(j, t) for j, t in enumerate(column_ties)
+            if not t.discrete
+            and t.top_count >= max(POINT_MASS_MIN_ROWS, POINT_MASS_FRACTION * t.n)]
+
+
+def point_mass_message(t: Ties) -> str:
+    """The warning for a column ``t`` with a point mass."""
+    share = t.top_count / t.n
+    return (
+        f"{t.label} has a point mass: {t.top_count} of {t.n} rows ({share:.1%}) hold exactly "
+        f"{t.top:g}. A mixture density has no point masses, so one component collapses onto "
+        "the value (to the reg_covar floor in that column); the spike's height cancels in the "
+        "MI, but the fit and its error bars are rougher there. To check, use the chain rule "
+        f"I(X;Y) = I(1[x = {t.top:g}]; Y) + P(x ≠ {t.top:g}) · I(X;Y | x ≠ {t.top:g}): the first "
+        "term with discrete_x=True, the second on the other rows."
+    )
+
+
 def check_continuous(blocks: Sequence[np.ndarray], names: Sequence[str], *, advice: str,
                      dequantise_ties: bool = False, report_repeats: bool = True,
                      stream: int = 0) -> list[np.ndarray]:
@@ -240,7 +275,8 @@ def check_continuous(blocks: Sequence[np.ndarray], names: Sequence[str], *, advi
     Warns
     -----
     MisspecificationWarning
-        When more than :data:`DUPLICATE_ROWS_WARN` of the rows repeat another row.
+        When more than :data:`DUPLICATE_ROWS_WARN` of the rows repeat another row,
+        or a column has a point mass (:func:`point_masses`).
     """
     blocks = [np.asarray(b, np.float64) for b in blocks]
     if dequantise_ties:  # jointly: every column must get its own noise
@@ -259,6 +295,9 @@ def check_continuous(blocks: Sequence[np.ndarray], names: Sequence[str], *, advi
         if t.discrete and (not whole_rows or t.distinct < WHOLE_ROW_FRACTION * distinct_rows):
             raise ValueError(discrete_message(t, advice))
     repeated = n - distinct_rows
+    if repeated <= DUPLICATE_ROWS_WARN * n:   # else the repeated rows explain the ties
+        for _, t in point_masses(blocks, names):
+            warn(point_mass_message(t), MisspecificationWarning)
     if report_repeats and repeated > DUPLICATE_ROWS_WARN * n:
         warn(
             f"{repeated} of {n} rows repeat another row exactly ({distinct_rows} distinct "
@@ -324,7 +363,8 @@ def check_fixed_components(n_rows: int, d: int, n_components: int | str, where: 
 
 
 def check_degenerate(covariances: np.ndarray, weights: np.ndarray, reg_covar: float,
-                     quantity: str, value: float, units: str) -> None:
+                     quantity: str, value: float, units: str,
+                     point_mass_columns: Sequence[int] = ()) -> None:
     """Warn when a fitted component is flat against the ``reg_covar`` floor.
 
     Parameters
@@ -339,15 +379,25 @@ def check_degenerate(covariances: np.ndarray, weights: np.ndarray, reg_covar: fl
     value : float
         The estimate, in ``units``, for the message.
     units : str
+    point_mass_columns : sequence of int, default ()
+        Columns with a point mass (:func:`point_masses`, already reported): a
+        component flat along one of them alone sits on the point mass, which is
+        not a relation between the variables.
     """
     cov = np.asarray(covariances, np.float64)
     w = np.asarray(weights, np.float64)
     active = w > 0.01 * w.sum()
     if not active.any():
         return
-    smallest = np.linalg.eigvalsh(cov[active])[:, 0]
-    if smallest.min() > DEGENERATE_FACTOR * reg_covar:
+    eigenvalues, eigenvectors = np.linalg.eigh(cov[active])
+    flat = eigenvalues[:, 0] <= DEGENERATE_FACTOR * reg_covar
+    if point_mass_columns:
+        along = np.abs(eigenvectors[:, :, 0])           # (K, D): the flat direction
+        on_mass = np.max(along[:, list(point_mass_columns)], axis=1) > 0.99
+        flat &= ~on_mass
+    if not flat.any():
         return
+    smallest = eigenvalues[flat, 0]
     if quantity == "entropy":
         bound = (f"the entropy is −∞ for an exactly degenerate block and the estimate "
                  f"{value:.3g} {units} is an upper bound set by reg_covar")
