@@ -15,6 +15,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from bayes_gmm_mi._beyond_normal import beyond_normal_suite
 from bayes_gmm_mi._bivariate import (
     BivariateGaussian,
     GammaExponential,
@@ -33,7 +34,14 @@ from bayes_gmm_mi._tasks import (
     ValidationTask,
 )
 
-__all__ = ["DATASETS", "VALIDATION_TASKS", "get_dataset", "get_validation_task"]
+__all__ = [
+    "BEYOND_NORMAL_TASKS",
+    "DATASETS",
+    "VALIDATION_TASKS",
+    "beyond_normal_task_names",
+    "get_dataset",
+    "get_validation_task",
+]
 
 _V = TypeVar("_V")
 
@@ -153,13 +161,39 @@ VALIDATION_TASKS: dict[str, Callable[[], ValidationTask]] = {
 }
 
 
+#: The benchmark suite of Czyz et al. (2023), "Beyond Normal" (issue 16), by name
+#: (``"bn-..."``); each value is a zero-argument callable returning a
+#: :class:`ValidationTask`. Kept apart from :data:`VALIDATION_TASKS` (the calibration
+#: study's default set, with 1-D arrays) but looked up by the same
+#: :func:`get_validation_task`. Its arrays are always 2-D, ``(n, dx)`` and ``(n, dy)``.
+BEYOND_NORMAL_TASKS: dict[str, Callable[[], ValidationTask]] = {
+    entry.name: _task(entry.name, entry.factory) for entry in beyond_normal_suite()
+}
+
+
+def beyond_normal_task_names(*, paper_only: bool = False) -> list[str]:
+    """Names of the benchmark suite's tasks (the order of the authors' benchmark configuration).
+
+    Parameters
+    ----------
+    paper_only : bool, default False
+        Only the 39 tasks of Czyz et al. (2023), without the extensions.
+
+    Returns
+    -------
+    list of str
+        Keys of :data:`BEYOND_NORMAL_TASKS`.
+    """
+    return [e.name for e in beyond_normal_suite() if e.paper_name or not paper_only]
+
+
 def get_validation_task(name: str) -> ValidationTask:
     """Instantiate the validation task ``name``.
 
     Parameters
     ----------
     name : str
-        A key of :data:`VALIDATION_TASKS`.
+        A key of :data:`VALIDATION_TASKS` or of :data:`BEYOND_NORMAL_TASKS`.
 
     Returns
     -------
@@ -173,4 +207,6 @@ def get_validation_task(name: str) -> ValidationTask:
         If ``name`` is unknown (the message lists the valid names and the
         closest match).
     """
+    if isinstance(name, str) and (name in BEYOND_NORMAL_TASKS or name.startswith("bn-")):
+        return _lookup(BEYOND_NORMAL_TASKS, name, "benchmark task")()
     return _lookup(VALIDATION_TASKS, name, "validation task")()

@@ -27,6 +27,17 @@ from __future__ import annotations
 
 # The classes live in private modules that import only bayes_gmm_mi._data_checks
 # (no import cycle); the names are mapped to classes in bayes_gmm_mi._registry.
+from bayes_gmm_mi._beyond_normal import (
+    BN_TRANSFORMS,
+    AdditiveNoise,
+    BimodalGaussians,
+    MultinormalDense,
+    MultinormalSparse,
+    MultivariateStudentT,
+    SwissRoll,
+    Transformed,
+    student_t_mi_correction,
+)
 from bayes_gmm_mi._bivariate import (
     TRANSFORMS,
     BivariateGaussian,
@@ -41,8 +52,10 @@ from bayes_gmm_mi._procedural import (
     Sprites,
 )
 from bayes_gmm_mi._registry import (
+    BEYOND_NORMAL_TASKS,
     DATASETS,
     VALIDATION_TASKS,
+    beyond_normal_task_names,
     get_dataset,
     get_validation_task,
 )
@@ -76,6 +89,18 @@ __all__ = [
     "StudentT",
     "ValidationTask",
     "get_validation_task",
+    # The benchmark suite of Czyz et al. 2023, "Beyond Normal" (bayes_gmm_mi._beyond_normal).
+    "BEYOND_NORMAL_TASKS",
+    "BN_TRANSFORMS",
+    "AdditiveNoise",
+    "BimodalGaussians",
+    "MultinormalDense",
+    "MultinormalSparse",
+    "MultivariateStudentT",
+    "SwissRoll",
+    "Transformed",
+    "beyond_normal_task_names",
+    "student_t_mi_correction",
     # Procedural data sets with known generative factors (bayes_gmm_mi._procedural).
     "HALO_PROFILES",
     "SPRITE_SHAPES",
