@@ -310,7 +310,10 @@ def kl_divergence(
     reverse : bool, default False
         KL(p_Y ‖ p_X) instead.
     method, n_components, n_bootstrap, random_state, units, progress, **options
-        As in :func:`mutual_information` (``transform="rank"`` is refused).
+        As in :func:`mutual_information`. KL is unchanged by one invertible map
+        applied to both variables, so ``transform="auto"`` (the default) also
+        fits the normal scores of the ranks of x's and y's columns *pooled*
+        (one map for both), and ``"rank"`` fits only those.
 
     Returns
     -------

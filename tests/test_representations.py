@@ -88,14 +88,21 @@ def test_uniform_noise_pair_is_covered_at_2000_rows_by_default():
     assert low <= task.mi <= high
 
 
-def test_entropy_and_kl_fit_the_data_coordinates_only(gaussian):
-    x, y = gaussian
+def test_entropy_fits_the_data_coordinates_only(gaussian):
+    x, _ = gaussian
     auto = bm.entropy(x, random_state=0, n_bootstrap=5)
     none = bm.entropy(x, random_state=0, n_bootstrap=5, transform=None)
     assert "representations" not in auto.info and auto.draws.shape == (5,)
     np.testing.assert_allclose(auto.draws, none.draws, atol=1e-6)
+
+
+def test_kl_auto_fits_both_representations_with_pooled_ranks(gaussian):
+    x, y = gaussian
     kl = bm.kl_divergence(x, y, random_state=0, n_bootstrap=5)
-    assert "representations" not in kl.info and kl.draws.shape == (5,)
+    assert set(kl.info["representations"]) == {"data", "rank"} and kl.draws.shape == (10,)
+    # x and y have the same distribution here: both fits read about 0.
+    for rep in kl.info["representations"].values():
+        assert abs(rep["mi"]) < 0.02
 
 
 @pytest.mark.slow

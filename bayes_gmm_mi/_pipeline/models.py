@@ -160,19 +160,22 @@ def agreement(fit_values: np.ndarray, fit_errors: np.ndarray, draws: np.ndarray,
 
 def check_agreement(names: tuple[str, ...], fit_values: np.ndarray, fit_errors: np.ndarray,
                     draws: np.ndarray, *, paired: bool, units: str, factor: float,
-                    ) -> dict[str, Any]:
+                    quantity: str = "MI") -> dict[str, Any]:
     """:func:`agreement`, with a ``MisspecificationWarning`` when the fits disagree.
 
     ``units`` and ``factor`` (from nats) are the result's; the returned
     ``difference`` is in ``units`` (for ``MIResult.info["agreement"]``).
+    ``quantity`` names what is estimated in the message (``"MI"``,
+    ``"conditional MI"``, ``"KL divergence"``).
     """
     out = agreement(fit_values, fit_errors, draws, paired=paired)
     if out["disagree"]:
         a, b = fit_values * factor
         warn(
             f"the mixtures fitted to the data's coordinates and to the normal scores of their "
-            f"ranks give different MI ({a:.4f} vs {b:.4f} {units}, {out['z']:.1f} standard "
-            f"errors apart); MI is the same in both, so at least one mixture misdescribes the "
+            f"ranks give different {quantity} ({a:.4f} vs {b:.4f} {units}, {out['z']:.1f} "
+            f"standard errors apart); the {quantity} is the same in both, so at least one "
+            "mixture misdescribes the "
             f"data. The interval spans both fits and the point estimate is the {names[0]!r} "
             "fit's. Try more rows, or check the data for hard edges, discrete values or "
             "outliers.",

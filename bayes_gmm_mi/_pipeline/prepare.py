@@ -128,8 +128,9 @@ def representations(transform: str | None, *, invariant: bool = True) -> tuple[s
 
     ``"auto"`` fits the data's own coordinates *and* the normal scores of their
     ranks when the quantity is invariant under a monotone map of each column
-    (MI, conditional MI; ``invariant``), the data's own coordinates otherwise
-    (entropy, KL divergence); ``None`` or ``"rank"`` fit that one representation.
+    (MI, conditional MI; KL divergence under a map common to both variables;
+    ``invariant``), the data's own coordinates otherwise (entropy); ``None`` or
+    ``"rank"`` fit that one representation.
     The first is the primary one (the point estimate and the fitted attributes).
     """
     if transform == "auto":
@@ -146,7 +147,9 @@ def scale_joint(blocks: list[np.ndarray], *, transform: str | None, pooled: bool
     blocks : list of ndarray (n, d_i)
         Validated variables (x, y[, z]).
     transform : {None, "rank"}
-        ``"rank"``: normal scores of each column's ranks (MI unchanged).
+        ``"rank"``: normal scores of each column's ranks (MI unchanged); with
+        ``pooled``, of the ranks of x's and y's matching columns pooled (one map
+        for both, KL unchanged).
     pooled : bool
         Standardise matching columns of the (two) blocks with one common location
         and scale (KL divergence needs both in the same units).
@@ -161,12 +164,19 @@ def scale_joint(blocks: list[np.ndarray], *, transform: str | None, pooled: bool
     data = np.column_stack(blocks)
     n = data.shape[0]
     if transform == "rank":
-        if jacobian or pooled:
+        if jacobian:
             raise ValueError(
-                f"transform='rank' changes {'entropy' if jacobian else 'KL divergence'}; "
-                "it is only allowed for MI and conditional MI. Use transform=None."
+                "transform='rank' changes entropy; it is only allowed for MI, conditional MI "
+                "and KL divergence. Use transform=None."
             )
-        data = gaussianise_ranks(data)
+        if pooled:
+            # One map for both: the normal scores of the ranks of each column of x and
+            # y *pooled* (KL is unchanged by a common invertible map of both variables).
+            width = blocks[0].shape[1]
+            both = gaussianise_ranks(np.vstack([data[:, :width], data[:, width:]]))
+            data = np.column_stack([both[:n], both[n:]])
+        else:
+            data = gaussianise_ranks(data)
     if pooled:
         width = blocks[0].shape[1]
         scaled, loc, scale, log_scale = standardise_logscale(
