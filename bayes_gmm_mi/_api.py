@@ -112,10 +112,6 @@ _NO_DENSITY_ADVICE = (
     "over its cell (entropy: then the discrete entropy plus the mean log cell width)."
 )
 
-#: Rows per cell of a table of counts below which its bias correction is unreliable.
-MIN_ROWS_PER_CELL = 5
-
-
 def _discrete_pair(x: Any, y: Any, params: dict[str, Any]) -> MIResult:
     """MI of two discrete variables by counts (:mod:`~._pipeline.counts`)."""
     import time
@@ -134,11 +130,11 @@ def _discrete_pair(x: Any, y: Any, params: dict[str, Any]) -> MIResult:
     codes_x, classes_x = encode_labels(x, n)
     codes_y, classes_y = encode_labels(y, n)
     cells = len(classes_x) * len(classes_y)
-    if n < MIN_ROWS_PER_CELL * cells:
+    if counts.sparse_table(n, len(classes_x), len(classes_y)):
         warn(
             f"the table of x ({len(classes_x)} classes) by y ({len(classes_y)} classes) has "
             f"{cells} cells for {n} rows ({n / cells:.1f} per cell, fewer than "
-            f"{MIN_ROWS_PER_CELL}): the plug-in MI is biased upwards by about "
+            f"{counts.MIN_ROWS_PER_CELL}): the plug-in MI is biased upwards by about "
             f"{(len(classes_x) - 1) * (len(classes_y) - 1) / (2 * n):.3g} nats and the "
             "correction is unreliable with so few rows per cell. Merge rare classes or "
             "collect more rows; independence_test() gives a calibrated test of dependence.",

@@ -23,8 +23,9 @@ import numpy as np
 
 from bayes_gmm_mi import _independence
 from bayes_gmm_mi._categorical import encode_labels
+from bayes_gmm_mi._pipeline import counts as _counts
 from bayes_gmm_mi._pipeline import memory as _memory
-from bayes_gmm_mi._pipeline import prepare
+from bayes_gmm_mi._pipeline import prepare, screen
 from bayes_gmm_mi._pipeline import settings as _settings
 from bayes_gmm_mi._pipeline.counts import corrected_mi
 from bayes_gmm_mi._pipeline.models import bias_corrected
@@ -42,7 +43,7 @@ from bayes_gmm_mi._validation import (
     standardise,
 )
 from bayes_gmm_mi._warnings import warn
-from bayes_gmm_mi.exceptions import MisspecificationWarning
+from bayes_gmm_mi.exceptions import DegenerateComponentWarning, MisspecificationWarning
 
 # JAX and the kernels (_em, _mi, _batching) are imported where used: see _estimator.
 
@@ -369,9 +370,10 @@ def mi_matrix(
 
     names_a = [c.name for c in cols_a]
     names_b = [c.name for c in cols_b]
+    _warn_sparse_tables(pairs, cols_a, cols_b, n)
     coords = {"x": names_a, "y": names_b}
     kinds = {c.name: ("categorical" if c.categorical else "continuous") for c in cols_a + cols_b}
-    return MIMatrix(
+    result = MIMatrix(
         draws=xr.DataArray(draws, dims=("x", "y", "draw"), coords=coords, name="mi"),
         point_estimate=xr.DataArray(point, dims=("x", "y"), coords=coords, name="mi"),
         mc_error=xr.DataArray(error, dims=("x", "y"), coords=coords, name="mc_error"),
@@ -386,6 +388,62 @@ def mi_matrix(
         p_value=None if p_value is None else xr.DataArray(p_value, dims=("x", "y"),
                                                           coords=coords, name="p_value"),
     )
+    if b_reps:
+        result.info["knn_check"] = _check_cells_against_knn(result, pairs, cols_a, cols_b,
+                                                            factor)
+    return result
+
+
+def _warn_sparse_tables(pairs: list[tuple[int, int]], cols_a: list[_Column],
+                        cols_b: list[_Column], n: int) -> None:
+    """One warning naming the categorical × categorical cells with too few rows per cell."""
+    sparse = [(cols_a[i].name, cols_b[j].name) for i, j in pairs
+              if cols_a[i].categorical and cols_b[j].categorical
+              and _counts.sparse_table(n, cols_a[i].n_classes, cols_b[j].n_classes)]
+    if sparse:
+        warn(
+            f"in {len(sparse)} categorical × categorical cell(s) ({_cell_list(sparse)}) the "
+            f"table has fewer than {_counts.MIN_ROWS_PER_CELL} rows per cell: the plug-in MI "
+            "is biased upwards and its correction is unreliable. Merge rare classes or "
+            "collect more rows; n_permutations= gives a calibrated test of those cells.",
+            MisspecificationWarning,
+        )
+
+
+def _check_cells_against_knn(result: MIMatrix, pairs: list[tuple[int, int]],
+                             cols_a: list[_Column], cols_b: list[_Column],
+                             factor: float) -> dict[str, Any]:
+    """The nearest-neighbour check of each cell with a mixture
+    (:func:`~._pipeline.knn.check_against_knn`); one warning naming the cells whose
+    95 % interval lies below the kNN estimate beyond both errors."""
+    from bayes_gmm_mi._pipeline import knn  # scipy's k-d tree: imported on use
+
+    _, upper = result.interval(0.95)
+    upper = np.asarray(upper, np.float64) / factor
+    estimate = np.full(upper.shape, np.nan)
+    below = []
+    for i, j in pairs:
+        a, b = cols_a[i], cols_b[j]
+        if a.categorical and b.categorical:
+            continue
+        if a.categorical or b.categorical:
+            cat, con = (a, b) if a.categorical else (b, a)
+            knn_estimate = knn.labelled_mi(con.values, cat.values)
+        else:
+            knn_estimate = knn.ksg_mi(a.values, b.values)
+        estimate[i, j] = knn_estimate.mi * factor
+        if knn.check_against_knn(float(upper[i, j]), knn_estimate)["below"]:
+            below.append((a.name, b.name))
+    if below:
+        warn(
+            f"in {len(below)} cell(s) ({_cell_list(below)}) the mixture's 95 % interval lies "
+            "below an independent nearest-neighbour estimate (KSG, or Ross's for a categorical "
+            "column; info['knn_check']['knn_mi']) beyond both errors: the mixture misses part "
+            "of the dependence of those pairs, so their MI is too low. Try more components or "
+            "more rows, or read those cells as lower bounds.",
+            MisspecificationWarning,
+        )
+    return {"knn_mi": estimate, "below": below}
 
 
 def _represented(cols: list[_Column], transform: str | None) -> list[_Column]:
@@ -445,10 +503,9 @@ def _agreement(names: tuple[str, ...], matrices: list[tuple], pairs: list[tuple[
         if models.agreement(fits, errs, reps, paired=True)["disagree"]:
             disagree.append((cols_a[i].name, cols_b[j].name))
     if disagree:
-        shown = ", ".join(f"({a!r}, {b!r})" for a, b in disagree[:5])
-        more = f" and {len(disagree) - 5} more" if len(disagree) > 5 else ""
         warn(
-            f"in {len(disagree)} of {len(pairs)} cells ({shown}{more}) the mixtures fitted to "
+            f"in {len(disagree)} of {len(pairs)} cells ({_cell_list(disagree)}) the mixtures "
+            "fitted to "
             "the data's coordinates and to the normal scores of their ranks give MI values "
             "further apart than their errors allow: at least one mixture misdescribes those "
             "pairs. Their draws span both fits; info['point_by_representation'] has both.",
@@ -546,6 +603,36 @@ def _continuous_pairs(settings: MatrixSettings, cont: list[tuple[int, int]],
     active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
     for m, (i, j) in enumerate(cont):
         put(i, j, value[m] * factor, error[m] * factor, active[m], reps[m] * factor)
+    _warn_degenerate(fitted, cont, cols_a, cols_b, settings.fit.reg_covar)
+
+
+def _warn_degenerate(fitted: Any, cont: list[tuple[int, int]], cols_a: list[_Column],
+                     cols_b: list[_Column], reg_covar: float) -> None:
+    """One ``DegenerateComponentWarning`` naming the pairs whose fit is flat against
+    ``reg_covar`` (a (nearly) deterministic pair; its MI is a lower bound)."""
+    covariances = np.asarray(fitted.fits.covariances, np.float64)
+    weights = np.asarray(fitted.fits.weights, np.float64)
+    flat = []
+    for m, (i, j) in enumerate(cont):
+        masses = [k for k, _ in screen.point_masses(
+            [cols_a[i].values[:, None], cols_b[j].values[:, None]], ["a", "b"])]
+        if screen.flat_eigenvalues(covariances[m], weights[m], reg_covar, masses).size:
+            flat.append((cols_a[i].name, cols_b[j].name))
+    if flat:
+        warn(
+            f"in {len(flat)} cell(s) ({_cell_list(flat)}) a fitted component's covariance is "
+            f"at the reg_covar={reg_covar:g} floor: those columns are (nearly) deterministic "
+            "functions of each other (or copies), so their MI is infinite for an exact "
+            "relation and the cell's estimate is a lower bound set by reg_covar. Check for "
+            "duplicated or derived columns.",
+            DegenerateComponentWarning,
+        )
+
+
+def _cell_list(cells: list[tuple[str, str]], shown: int = 5) -> str:
+    """``('a', 'b'), ('c', 'd') and 3 more``: cells named in a warning."""
+    text = ", ".join(f"({a!r}, {b!r})" for a, b in cells[:shown])
+    return text + (f" and {len(cells) - shown} more" if len(cells) > shown else "")
 
 
 def _mixed_pairs(settings: MatrixSettings, mixed: list[tuple[int, int]], cols_a: list[_Column],

@@ -151,6 +151,38 @@ def test_mi_matrix_refuses_a_discrete_looking_continuous_column():
         mi_matrix(table, n_bootstrap=0, random_state=0)
 
 
+def test_mi_matrix_names_the_cells_that_are_degenerate_or_below_the_knn_estimate():
+    # Hostile-user finding #6: a copied column and a threshold label gave matrix cells
+    # with no warning.
+    r = np.random.default_rng(0)
+    x = r.normal(size=800)
+    table = pd.DataFrame({"x": x, "copy": x + 1e-9 * r.normal(size=800),
+                          "sign": np.where(x > 0, "pos", "neg")})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = mi_matrix(table, categorical=["sign"], n_bootstrap=10, random_state=0)
+    text = {(w.category, str(w.message)) for w in caught}
+    assert any(c is DegenerateComponentWarning and "('x', 'copy')" in t for c, t in text)
+    knn_warned = [t for c, t in text if c is MisspecificationWarning and "nearest-neighbour" in t]
+    assert knn_warned and all("sign" in t for t in knn_warned)
+    check = m.info["knn_check"]
+    # Ross's estimate of a threshold label is log 2; the flagged cells hold 'sign'.
+    names = list(m.point_estimate.x.values)
+    assert check["knn_mi"][names.index("x"), names.index("sign")] == pytest.approx(
+        math.log(2), abs=0.02)
+    assert check["below"] and all("sign" in cell for cell in check["below"])
+
+
+def test_mi_matrix_names_sparse_tables():
+    r = np.random.default_rng(0)
+    table = pd.DataFrame({"c1": r.integers(0, 12, 800).astype(str),
+                          "c2": r.integers(0, 20, 800).astype(str),
+                          "c3": r.integers(0, 2, 800).astype(str)})
+    with pytest.warns(MisspecificationWarning, match=r"1 categorical × categorical cell\(s\) "
+                                                     r"\(\('c1', 'c2'\)\).*fewer than 5 rows"):
+        mi_matrix(table, categorical=["c1", "c2", "c3"], n_bootstrap=10, random_state=0)
+
+
 # ------------------------------------------------------------------ alignment
 def test_pandas_series_are_paired_by_index():
     x, y = gaussian_pair(1000)

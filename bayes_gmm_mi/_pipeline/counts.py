@@ -18,7 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["tables", "plugin_mi", "corrected_mi", "mi_of_tables", "discrete_draws"]
+__all__ = ["tables", "plugin_mi", "corrected_mi", "mi_of_tables", "discrete_draws",
+           "MIN_ROWS_PER_CELL", "sparse_table"]
+
+#: Rows per cell of a table of counts below which its bias correction is unreliable.
+MIN_ROWS_PER_CELL = 5
+
+
+def sparse_table(n: int, n_a: int, n_b: int) -> bool:
+    """Whether an ``n_a`` × ``n_b`` table of ``n`` rows has fewer than
+    :data:`MIN_ROWS_PER_CELL` rows per cell (its corrected MI is then unreliable)."""
+    return n < MIN_ROWS_PER_CELL * n_a * n_b
 
 
 def tables(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:

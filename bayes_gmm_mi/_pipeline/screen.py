@@ -49,6 +49,8 @@ __all__ = [
     "dequantise",
     "check_fixed_components",
     "check_degenerate",
+    "flat_eigenvalues",
+    "point_mass_message",
 ]
 
 #: A column with at most this fraction of distinct values (each value repeated
@@ -362,6 +364,29 @@ def check_fixed_components(n_rows: int, d: int, n_components: int | str, where: 
         )
 
 
+def flat_eigenvalues(covariances: np.ndarray, weights: np.ndarray, reg_covar: float,
+                     point_mass_columns: Sequence[int] = ()) -> np.ndarray:
+    """Smallest eigenvalues of the active components that are flat against the floor.
+
+    A component (weight above 1 % of the total) is flat when an eigenvalue of its
+    covariance (standardised data) is within :data:`DEGENERATE_FACTOR` of
+    ``reg_covar``, unless its flat direction is one of ``point_mass_columns``
+    alone (a component sitting on a point mass). Empty when none is.
+    """
+    cov = np.asarray(covariances, np.float64)
+    w = np.asarray(weights, np.float64)
+    active = w > 0.01 * w.sum()
+    if not active.any():
+        return np.empty(0)
+    eigenvalues, eigenvectors = np.linalg.eigh(cov[active])
+    flat = eigenvalues[:, 0] <= DEGENERATE_FACTOR * reg_covar
+    if len(point_mass_columns):
+        along = np.abs(eigenvectors[:, :, 0])           # (K, D): the flat direction
+        on_mass = np.max(along[:, list(point_mass_columns)], axis=1) > 0.99
+        flat &= ~on_mass
+    return eigenvalues[flat, 0]
+
+
 def check_degenerate(covariances: np.ndarray, weights: np.ndarray, reg_covar: float,
                      quantity: str, value: float, units: str,
                      point_mass_columns: Sequence[int] = ()) -> None:
@@ -384,20 +409,9 @@ def check_degenerate(covariances: np.ndarray, weights: np.ndarray, reg_covar: fl
         component flat along one of them alone sits on the point mass, which is
         not a relation between the variables.
     """
-    cov = np.asarray(covariances, np.float64)
-    w = np.asarray(weights, np.float64)
-    active = w > 0.01 * w.sum()
-    if not active.any():
+    smallest = flat_eigenvalues(covariances, weights, reg_covar, point_mass_columns)
+    if smallest.size == 0:
         return
-    eigenvalues, eigenvectors = np.linalg.eigh(cov[active])
-    flat = eigenvalues[:, 0] <= DEGENERATE_FACTOR * reg_covar
-    if point_mass_columns:
-        along = np.abs(eigenvectors[:, :, 0])           # (K, D): the flat direction
-        on_mass = np.max(along[:, list(point_mass_columns)], axis=1) > 0.99
-        flat &= ~on_mass
-    if not flat.any():
-        return
-    smallest = eigenvalues[flat, 0]
     if quantity == "entropy":
         bound = (f"the entropy is −∞ for an exactly degenerate block and the estimate "
                  f"{value:.3g} {units} is an upper bound set by reg_covar")
