@@ -142,7 +142,7 @@ class GMMCategoricalMI(EstimatorSettings):
         Parameters
         ----------
         x : array-like of shape (n,) or (n, d)
-            The continuous variable (at most 8 columns).
+            The continuous variable (at most :data:`MAX_DIMENSIONS` = 32 columns).
         labels : array-like of shape (n,)
             Class labels: any hashable values (strings, integers, booleans,
             pandas categoricals); no missing values.
@@ -174,7 +174,11 @@ class GMMCategoricalMI(EstimatorSettings):
         n, d = block.shape
         if d > MAX_DIMENSIONS:
             raise ValueError(
-                f"x has {d} columns; the mixture kernels support at most {MAX_DIMENSIONS}."
+                f"x has {d} columns; the mixture kernels support at most {MAX_DIMENSIONS}, "
+                "because a full-covariance component in D dimensions has D(D+3)/2 + 1 "
+                f"parameters ({MAX_DIMENSIONS * (MAX_DIMENSIONS + 3) // 2 + 1} at "
+                f"D = {MAX_DIMENSIONS}) and needs about 5 rows for each, in every class. Reduce "
+                "the dimension (e.g. PCA of x) or use fewer columns."
             )
         codes, classes = encode_labels(labels, n)
         n_classes = len(classes)
@@ -258,7 +262,7 @@ class GMMCategoricalMI(EstimatorSettings):
         N = 1000). The draws are therefore centred on the bias-corrected
         estimate ``mi_ − bias``, the bias estimated by the bootstrap
         (``mean(replicates) − mi_``; for ``"vi"``/``"mcmc"`` from
-        :data:`~bayes_gmm_mi._pipeline.models.BIAS_REPLICATES` extra replicates):
+        :data:`~bayes_gmm_mi._pipeline.models.CHECK_REPLICATES` extra replicates):
         ``info["bias_correction"]`` holds ``−bias`` per representation, and
         ``point_estimate`` stays the EM fit's MI.
 

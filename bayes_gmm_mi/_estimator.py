@@ -209,11 +209,14 @@ class EstimatorSettings(ParamsMixin):
             info["posterior_draws"] = np.asarray(values, np.float64).reshape(-1) * factor
             values, shift = models.centre_on_fits(values, self._fit_value[0])
             info["centring_shift"] = shift * factor
+            replicates = self._check_replicates(params)
+            values, scale = models.calibrate_spread(values, self._fit_value[0], replicates)
+            info["posterior_scale"] = scale
         if self._bias_corrected() and values.shape[1]:
             if method == "bootstrap":
                 values, bias = models.bias_corrected(values, self._fit_value[0])
             else:
-                bias = self._bootstrap_bias(params)
+                bias = np.nanmean(replicates, axis=1) - self._fit_value[0]
                 values = values - bias[:, None]
             info["bias_correction"] = -bias * factor
         names = self.representations_
@@ -311,16 +314,18 @@ class EstimatorSettings(ParamsMixin):
         (R, S) for R representations."""
         raise NotImplementedError
 
-    def _bootstrap_bias(self, params: dict[str, Any]) -> np.ndarray:
-        """Bias of each representation's fit (R,), nats, from a small bootstrap."""
+    def _check_replicates(self, params: dict[str, Any]) -> np.ndarray:
+        """A small bootstrap (R, :data:`~._pipeline.models.CHECK_REPLICATES`) of each
+        representation's estimate, nats: the sampling spread and bias that the
+        posterior methods are checked against."""
         from bayes_gmm_mi._pipeline import models
         from bayes_gmm_mi._pipeline.uncertainty import METHODS as _METHODS
         from bayes_gmm_mi._pipeline.uncertainty import Request
 
         draws = _METHODS["bootstrap"].draw(
-            self._fitted, Request(n_bootstrap=models.BIAS_REPLICATES))
+            self._fitted, Request(n_bootstrap=models.CHECK_REPLICATES))
         values, _ = self._integrate_draws(draws, params)
-        return np.nanmean(np.atleast_2d(values), axis=1) - self._fit_value[0]
+        return np.atleast_2d(values)
 
     def _draw_parameters(self, draws: Draws) -> dict[str, np.ndarray] | None:
         """Site draws for :attr:`MIResult.parameters` (posterior methods)."""

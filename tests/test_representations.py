@@ -114,17 +114,35 @@ def test_variational_draws_pool_the_representations_as_chains(gaussian):
         res = est.estimate_mi(method="vi")
     assert res.n_chains == 2 and res.draws.shape == (400,)
     assert res.parameters is None and res.sample_stats is None
-    # Each representation's posterior draws are centred on its EM fit; the
-    # unshifted draws and the shifts are kept.
+    # Each representation's posterior draws are centred on its EM fit and widened
+    # about it to the bootstrap's spread (never narrowed); the unshifted draws, the
+    # shifts and the scales are kept.
+    scale = res.info["posterior_scale"]
+    assert scale.shape == (2,) and np.all(scale >= 1.0)
+    assert np.all(scale < 1.6)   # a Gaussian: the posterior matches the sampling spread
+    fits = np.repeat([est.mi_by_representation_["data"], est.mi_by_representation_["rank"]], 200)
     for half, name in ((slice(0, 200), "data"), (slice(200, 400), "rank")):
         assert np.median(res.draws[half]) == pytest.approx(est.mi_by_representation_[name],
                                                            abs=1e-9)
-    np.testing.assert_allclose(res.info["posterior_draws"]
-                               + np.repeat(res.info["centring_shift"], 200), res.draws)
+    centred = res.info["posterior_draws"] + np.repeat(res.info["centring_shift"], 200)
+    np.testing.assert_allclose(fits + np.repeat(scale, 200) * (centred - fits), res.draws)
     for rep in res.info["representations"].values():
         assert rep["parameters"]["means"].shape[:2] == (1, 200)
         assert abs(np.mean(rep["draws"]) - TRUE_GAUSSIAN) < 0.03
     assert res.to_arviz().posterior["mi"].shape == (2, 200)
+
+
+def test_posterior_spread_is_calibrated_to_the_bootstrap_never_narrowed():
+    rng = np.random.default_rng(0)
+    fits = np.array([0.5, 0.2])
+    values = fits[:, None] + rng.normal(0.0, 0.01, size=(2, 4000))
+    replicates = fits[:, None] + np.stack([rng.normal(0.0, 0.03, 2000),
+                                           rng.normal(0.0, 0.005, 2000)])
+    out, scale = models.calibrate_spread(values, fits, replicates)
+    assert scale[0] == pytest.approx(3.0, rel=0.05) and scale[1] == 1.0
+    assert np.std(out[0]) == pytest.approx(0.03, rel=0.05)
+    np.testing.assert_allclose(out[1], values[1])
+    np.testing.assert_allclose(np.median(out, axis=1), np.median(values, axis=1), atol=1e-3)
 
 
 class TestAgreementCheck:

@@ -35,8 +35,8 @@ import numpy as np
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import MisspecificationWarning
 
-__all__ = ["Z_DISAGREE", "MIN_SHIFT", "BIAS_REPLICATES", "pool", "union_interval",
-           "centre_on_fits", "bias_corrected",
+__all__ = ["Z_DISAGREE", "MIN_SHIFT", "CHECK_REPLICATES", "calibrate_spread", "pool",
+           "union_interval", "centre_on_fits", "bias_corrected",
            "merge_diagnostics", "agreement", "check_agreement"]
 
 #: Standard errors of the difference beyond which two representations disagree.
@@ -87,9 +87,50 @@ def centre_on_fits(values: np.ndarray, fit_values: np.ndarray) -> tuple[np.ndarr
     return values + shift[:, None], shift
 
 
-#: Bootstrap replicates that estimate the small-sample bias of a categorical MI
-#: for the posterior methods (:func:`bootstrap_bias`).
-BIAS_REPLICATES = 20
+#: Bootstrap replicates run alongside the posterior methods: they estimate the
+#: sampling spread of the estimate (:func:`calibrate_spread`) and the small-sample
+#: bias of a categorical MI or a KL divergence (:func:`bias_corrected`).
+CHECK_REPLICATES = 20
+
+
+def calibrate_spread(values: np.ndarray, fit_values: np.ndarray,
+                     replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior draws (R, S) widened about their fit to the bootstrap's spread.
+
+    A posterior at a fixed K measures the uncertainty well when the mixture
+    describes the data (Bernstein–von Mises: it then matches the sampling
+    spread); when the mixture misdescribes them (hard edges, skew that K
+    components only approximate) it is narrower than the sampling spread of
+    the estimate, which the bootstrap measures without the model's help. Each
+    representation's draws are therefore scaled about its EM fit by
+    ``max(1, sd(bootstrap) / sd(posterior))`` — the posterior's shape is kept,
+    and it is never narrowed (a calibration of the posterior's scale by the
+    bootstrap, as Syring & Martin 2019 calibrate generalised posteriors). In the
+    study (``docs/validation.md`` §9) VI's 95 % coverage went 0.877 → 0.912 for
+    7 % more width.
+
+    Parameters
+    ----------
+    values : ndarray of shape (R, S)
+        Posterior draws, centred on the fits (:func:`centre_on_fits`), nats.
+    fit_values : ndarray of shape (R,)
+        The EM fits, nats.
+    replicates : ndarray of shape (R, B)
+        Bootstrap replicates of the same estimate (NaNs ignored).
+
+    Returns
+    -------
+    values : ndarray of shape (R, S)
+    scale : ndarray of shape (R,)
+        The factor applied to each representation (≥ 1).
+    """
+    fits = np.asarray(fit_values, np.float64)[:, None]
+    post = np.std(values, axis=1, ddof=1) if values.shape[1] > 1 else np.zeros(len(values))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot = np.nanstd(replicates, axis=1, ddof=1)
+        scale = np.where((post > 0) & np.isfinite(boot), boot / post, 1.0)
+    scale = np.maximum(scale, 1.0)
+    return fits + scale[:, None] * (values - fits), scale
 
 
 def bias_corrected(values: np.ndarray, fit_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

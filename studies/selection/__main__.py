@@ -47,8 +47,26 @@ CONFIGS = {
     # Bootstrap that re-chooses K on every replicate (continuous pairs only; uses the
     # private pipeline: a prototype of issue 14's model uncertainty).
     "reselect": {},
+    # The library's defaults as of the commit recorded with each record (after issue 14's
+    # defaults: the nearest-neighbour check, the posterior spread calibrated by a small
+    # bootstrap, KL/categorical bias corrections).
+    "current": {},
 }
 OUT = Path(__file__).parent / "results"
+
+
+def _commit() -> str:
+    """The git commit the study runs (recorded with each estimate), or "unknown"."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+COMMIT = _commit()
 
 
 def _load(path: Path) -> list[dict]:
@@ -145,7 +163,13 @@ def run(tasks: list[str], n: int, datasets: int, configs: list[str], out: Path,
                     "mc_error": float(getattr(res, "mc_error", 0.0)),
                     "warnings": sorted({w.category.__name__ for w in caught}),
                 }
+                record["commit"] = COMMIT
                 info = getattr(res, "info", {})
+                if "knn_check" in info:
+                    record["knn_mi"] = info["knn_check"]["knn_mi"]
+                    record["knn_below"] = info["knn_check"]["below"]
+                if "posterior_scale" in info:
+                    record["posterior_scale"] = [float(v) for v in info["posterior_scale"]]
                 if "agreement" in info:
                     record["agreement_z"] = info["agreement"]["z"]
                     record["agreement_shift"] = info["agreement"].get("shift")
