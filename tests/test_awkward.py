@@ -250,6 +250,16 @@ def test_a_point_mass_is_named_and_not_called_a_deterministic_relation():
     assert low <= 0.7 * math.log(2) / 2 <= high
 
 
+def test_a_deterministic_curved_relation_is_not_answered_silently():
+    # y = x**2: the MI is infinite; no mixture of a few components can say so, but the
+    # answer must come with a warning (hostile-user finding #4).
+    x = np.random.default_rng(0).normal(size=500)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mutual_information(x, x**2, n_bootstrap=10, random_state=0)
+    assert {w.category for w in caught} & {MisspecificationWarning, DegenerateComponentWarning}
+
+
 def test_rounded_continuous_data_have_no_point_mass():
     x, y = gaussian_pair(2000)
     with warnings.catch_warnings():
