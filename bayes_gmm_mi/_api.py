@@ -37,7 +37,7 @@ def mutual_information(
     ----------
     x, y : array-like of shape (n,) or (n, d)
         Paired samples (lists, numpy arrays, pandas Series/DataFrames); each
-        may be a block of columns (at most 8 columns in all).
+        may be a block of columns (at most 32 columns in all).
     method : {"bootstrap", "vi", "mcmc"}, default "bootstrap"
         Frequentist (bootstrap) or Bayesian (variational or MCMC) errors. The
         posterior methods take ``num_chains`` (4), ``num_warmup`` (500),
@@ -206,7 +206,7 @@ def conditional_mutual_information(
     Parameters
     ----------
     x, y, z : array-like of shape (n,) or (n, d)
-        Paired samples; each may have several columns (at most 8 columns in all).
+        Paired samples; each may have several columns (at most 32 columns in all).
     method, n_components, n_bootstrap, random_state, units, progress, **options
         As in :func:`mutual_information`.
 

@@ -30,7 +30,7 @@ from jax import Array
 from jax.scipy.special import logsumexp
 
 from bayes_gmm_mi._batching import map_prefix
-from bayes_gmm_mi._linalg import precision_cholesky
+from bayes_gmm_mi._linalg import precision_cholesky, unrolled
 
 __all__ = [
     "fit_batch_each",
@@ -110,15 +110,20 @@ def component_log_prob(
     -------
     Array of shape (N, K)
     """
-    # Written out over the (small, static) dimension: XLA fuses it into one loop,
-    # several times faster on CPU than an einsum with a contraction of size D.
     _, prec = precision_cholesky(covariances)  # upper: prec[d, e] = 0 for d > e
     d = x.shape[-1]
-    diff = [x[:, None, i] - means[None, :, i] for i in range(d)]
-    maha: Array | float = 0.0
-    for e in range(d):
-        y = sum(diff[i] * prec[None, :, i, e] for i in range(e + 1))
-        maha = maha + y * y
+    if unrolled(d, em=True):
+        # Written out over the (small, static) dimension: XLA fuses it into one loop,
+        # several times faster on CPU than an einsum with a contraction of size D.
+        diff = [x[:, None, i] - means[None, :, i] for i in range(d)]
+        maha: Array | float = 0.0
+        for e in range(d):
+            y = sum(diff[i] * prec[None, :, i, e] for i in range(e + 1))
+            maha = maha + y * y
+    else:
+        # One matrix product for every component: (x - mu_k) P_k = x P_k - mu_k P_k.
+        y = jnp.einsum("nd,kde->nke", x, prec) - jnp.einsum("kd,kde->ke", means, prec)[None]
+        maha = jnp.sum(y * y, axis=-1)
     log_det = jnp.sum(jnp.log(jnp.diagonal(prec, axis1=-2, axis2=-1)), axis=-1)
     return -0.5 * (d * _LOG_2PI + maha) + log_det
 
@@ -144,16 +149,24 @@ def _m_step(x: Array, sample_weight: Array, resp: Array, prev: GMMParams, reg_co
     alive = nk > EMPTY_MASS
     safe = jnp.where(alive, nk, 1.0)
     d = x.shape[-1]
-    # Unrolled over the dimension (see component_log_prob); two-pass covariance.
-    mean_cols = [jnp.sum(wr * x[:, i : i + 1], axis=0) / safe for i in range(d)]
-    diff = [x[:, None, i] - mean_cols[i][None, :] for i in range(d)]
-    wdiff = [wr * diff[i] for i in range(d)]
-    cov_rows: list[list[Any]] = [[None] * d for _ in range(d)]
-    for i in range(d):
-        for j in range(i + 1):
-            cov_rows[i][j] = cov_rows[j][i] = jnp.sum(wdiff[i] * diff[j], axis=0) / safe
-    means = jnp.stack(mean_cols, axis=-1)
-    cov = jnp.stack([jnp.stack(r, axis=-1) for r in cov_rows], axis=-2)
+    if unrolled(d, em=True):
+        # Unrolled over the dimension (see component_log_prob); two-pass covariance.
+        mean_cols = [jnp.sum(wr * x[:, i : i + 1], axis=0) / safe for i in range(d)]
+        diff = [x[:, None, i] - mean_cols[i][None, :] for i in range(d)]
+        wdiff = [wr * diff[i] for i in range(d)]
+        cov_rows: list[list[Any]] = [[None] * d for _ in range(d)]
+        for i in range(d):
+            for j in range(i + 1):
+                cov_rows[i][j] = cov_rows[j][i] = jnp.sum(wdiff[i] * diff[j], axis=0) / safe
+        means = jnp.stack(mean_cols, axis=-1)
+        cov = jnp.stack([jnp.stack(r, axis=-1) for r in cov_rows], axis=-2)
+    else:
+        # Matrix products over the rows; two-pass covariance as above.
+        means = (wr.T @ x) / safe[:, None]                                   # (K, D)
+        centred = x[None, :, :] - means[:, None, :]                          # (K, N, D)
+        weighted = wr.T[:, :, None] * centred
+        cov = jnp.einsum("knd,kne->kde", weighted, centred) / safe[:, None, None]
+        cov = 0.5 * (cov + jnp.swapaxes(cov, -1, -2))
     cov = cov + reg_covar * jnp.eye(d, dtype=x.dtype)
     weights = jnp.where(alive, nk, 0.0)
     return GMMParams(

@@ -327,7 +327,11 @@ def run_test(params: dict[str, Any], x: Any, y: Any, *, discrete_y: bool, n_perm
         d = block.shape[1]
         if d > MAX_DIMENSIONS:
             raise ValueError(
-                f"x has {d} columns; the mixture kernels support at most {MAX_DIMENSIONS}.")
+                f"x has {d} columns; the mixture kernels support at most {MAX_DIMENSIONS}, "
+                "because a full-covariance component in D dimensions has D(D+3)/2 + 1 "
+                f"parameters ({MAX_DIMENSIONS * (MAX_DIMENSIONS + 3) // 2 + 1} at "
+                f"D = {MAX_DIMENSIONS}) and needs about 5 rows for each. Reduce the dimension "
+                "(e.g. PCA of x) or test fewer columns.")
         codes, classes = encode_labels(y, n)
         if len(classes) < 2:
             raise ValueError(
@@ -351,7 +355,11 @@ def run_test(params: dict[str, Any], x: Any, y: Any, *, discrete_y: bool, n_perm
         if d > MAX_DIMENSIONS:
             raise ValueError(
                 f"the variables have {d} columns in all ({block.shape[1]} + {other.shape[1]}); "
-                f"the mixture kernels support at most {MAX_DIMENSIONS}."
+                f"the mixture kernels support at most {MAX_DIMENSIONS}, because a "
+                "full-covariance component in D dimensions has D(D+3)/2 + 1 parameters "
+                f"({MAX_DIMENSIONS * (MAX_DIMENSIONS + 3) // 2 + 1} at D = {MAX_DIMENSIONS}) "
+                "and needs about 5 rows for each. Reduce the dimension (e.g. PCA of a block) "
+                "or test fewer columns."
             )
         screen.check_fixed_components(n, d, params["n_components"], "the data")
         _check_memory(params, n, d, n_permutations, 1)

@@ -172,10 +172,13 @@ def as_variable(value: Any, name: str) -> np.ndarray:
     return arr
 
 
-#: Most columns (all variables together) the mixture kernels accept. The kernels
-#: unroll the D x D linear algebra, so compile time grows quickly with D, and a
-#: full-covariance mixture needs many rows per component in high dimension.
-MAX_DIMENSIONS = 8
+#: Most columns (all variables together) the mixture kernels accept. The reason
+#: is statistical, not the kernels (``_linalg`` switches from unrolled to looped
+#: algebra above a few dimensions): a full-covariance component in D dimensions
+#: has D(D+3)/2 + 1 parameters, 561 at D = 32, and needs about 5 rows for each
+#: (2805 rows per component); beyond that, ordinary data sets support no mixture
+#: at all.
+MAX_DIMENSIONS = 32
 
 
 def as_block(value: Any, name: str) -> np.ndarray:

@@ -49,7 +49,7 @@ from jax import Array
 from numpyro import handlers
 
 from bayes_gmm_mi._em import GMMParams
-from bayes_gmm_mi._linalg import inv_lower
+from bayes_gmm_mi._linalg import inv_lower, unrolled
 
 __all__ = [
     "Priors",
@@ -152,7 +152,10 @@ class GaussianMixture(dist.Distribution):
     written out over the (static, small) dimension with an unrolled inverse of
     each Cholesky factor, as the EM kernels do: XLA's CPU backend is slow on
     many tiny triangular solves, and this form compiles and differentiates
-    several times faster under NUTS and SVI.
+    several times faster under NUTS and SVI. Above
+    :data:`~bayes_gmm_mi._linalg.UNROLL_MAX_DIM` dimensions the inverse comes
+    from a loop and the quadratic form from one matrix product (the unrolled
+    program would grow as D²).
 
     Parameters
     ----------
@@ -185,17 +188,25 @@ class GaussianMixture(dist.Distribution):
         """
         d = self.means.shape[-1]
         inv = inv_lower(self.scale_tril)  # (K, D, D), lower
-        rows = jnp.moveaxis(value, -1, 0)  # (D, ...)
-        extra = (1,) * (rows.ndim - 1)
+        lead = jnp.shape(value)[:-1]
+        extra = (1,) * len(lead)
 
         def col(a: Array) -> Array:  # (K,) -> (K, 1, ...)
             return a.reshape(a.shape + extra)
 
-        diff = [rows[i][None] - col(self.means[:, i]) for i in range(d)]  # (K, ...)
         maha: Array | float = 0.0
-        for e in range(d):
-            y = sum(col(inv[:, e, i]) * diff[i] for i in range(e + 1))
-            maha = maha + y * y
+        if unrolled(d):
+            rows = jnp.moveaxis(value, -1, 0)  # (D, ...)
+            diff = [rows[i][None] - col(self.means[:, i]) for i in range(d)]  # (K, ...)
+            for e in range(d):
+                y = sum(col(inv[:, e, i]) * diff[i] for i in range(e + 1))
+                maha = maha + y * y
+        else:
+            # Above the unrolled sizes: one matrix product, L⁻¹(x − μ) = L⁻¹x − L⁻¹μ.
+            flat = jnp.reshape(value, (-1, d))
+            z = (jnp.einsum("ne,kde->knd", flat, inv)
+                 - jnp.einsum("ke,kde->kd", self.means, inv)[:, None, :])
+            maha = jnp.reshape(jnp.sum(z * z, axis=-1), (-1,) + tuple(lead))  # (K, ...)
         log_det = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
         comp = -0.5 * (d * _LOG_2PI + maha) + col(jnp.log(self.weights) - log_det)
         return jax.nn.logsumexp(comp, axis=0)

@@ -123,11 +123,11 @@ def test_selection_reached_max_components(gaussian):
 
 
 def test_selection_stopped_at_the_row_limit():
-    # Eight tight clusters of three rows: 24 rows support at most K = 24 // 3 = 8
-    # components, and BIC still improves there.
+    # Eight tight clusters of 30 rows: 240 rows support at most K = 8 components (5 rows
+    # per parameter), and BIC still improves there.
     rng = np.random.default_rng(0)
     centres = 10.0 * np.array([[i, j] for i in range(4) for j in range(2)], float)
-    xy = np.repeat(centres, 3, axis=0) + 0.1 * rng.normal(size=(24, 2))
+    xy = np.repeat(centres, 30, axis=0) + 0.1 * rng.normal(size=(240, 2))
     assert_points_here(
         ConvergenceWarning, "the most the .* rows support",
         lambda: bm.mutual_information(xy[:, 0], xy[:, 1], selection="bic", patience=20,

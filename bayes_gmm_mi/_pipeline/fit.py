@@ -27,12 +27,50 @@ from bayes_gmm_mi.exceptions import ConvergenceWarning, DegenerateComponentWarni
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._em import EMResult, GMMParams
 
-__all__ = ["init_seeds", "run_em", "fit_final", "stack_fits", "warn_on_fits", "labelled"]
+__all__ = ["init_seeds", "run_em", "fit_final", "stack_fits", "warn_on_fits", "labelled",
+           "em_components", "request_components"]
 
 logger = logging.getLogger("bayes_gmm_mi")
 
 #: Row weights of a slice of members: ``slice -> ndarray (members, N_pad)``.
 WeightFn = Callable[[slice], np.ndarray]
+
+#: From this many columns on, EM fits are padded to no more components than the
+#: request can use (see :func:`em_components`). Each padded component costs a
+#: (rows x D x D) M-step and a (rows x D) density per iteration, which at D = 16-32
+#: outweighs sharing one compiled program between K values: 50 bootstrap fits at
+#: K = 2, D = 16, 5000 rows took 72 s padded to 8 components (bench/README.md,
+#: "Blocks"). Up to 8 columns (the former limit) every fit is padded as before.
+PAD_TO_REQUEST_MIN_DIM = 9
+
+
+def request_components(data: DataSets, settings: FitSettings) -> int:
+    """The most components any EM fit of a request may have.
+
+    A fixed ``n_components``, or the most the selection may reach: ``max_components``
+    or what the rows support (:func:`~.select.max_supported_components`, at least 1),
+    whichever is smaller.
+    """
+    if settings.n_components != "auto":
+        return int(settings.n_components)
+    from bayes_gmm_mi._pipeline.select import max_supported_components
+
+    supported = int(np.max(max_supported_components(data.counts, data.dim)))
+    return int(min(settings.max_components, max(1, supported)))
+
+
+def em_components(k: int, d: int, k_request: int) -> int:
+    """Padded component count of an EM fit with K = ``k`` in ``d`` dimensions.
+
+    :func:`~.mixtures.component_bucket` (8, 12, 16, ...: one compiled program for
+    many K); from :data:`PAD_TO_REQUEST_MIN_DIM` columns on, no more than the power
+    of two at or above ``k_request`` (:func:`request_components`), e.g. 1 for the
+    single Gaussian that 5000 rows support at D = 32.
+    """
+    pad = component_bucket(k)
+    if d >= PAD_TO_REQUEST_MIN_DIM:
+        pad = max(k, min(pad, 1 << max(k_request - 1, 0).bit_length()))
+    return pad
 
 
 def init_seeds(data: DataSets, n_init: int) -> np.ndarray:
@@ -115,19 +153,20 @@ def fit_final(data: DataSets, k: np.ndarray, settings: FitSettings, seeds: np.nd
     """Fit every data set to all its rows at its K (best of ``n_init`` starts).
 
     Returns an EMResult with leading axis M, components padded to the largest
-    :func:`~.mixtures.component_bucket` of the K.
+    :func:`em_components` of the K.
     """
     rows = data.rows
     n_init = settings.n_init
-    k_pad = max(component_bucket(int(kk)) for kk in k)
+    k_request = max(request_components(data, settings), int(np.max(k)))
+    k_pad = max(em_components(int(kk), data.dim, k_request) for kk in k)
     final: list[Any] = [None] * data.size
     for kk in np.unique(k):
         group = np.flatnonzero(k == kk)
         mem = np.repeat(group, n_init)
         ini = np.tile(np.arange(n_init), group.size)
         res, _ = run_em(data, mem, seeds[mem, ini], lambda sl: rows[mem[sl]],
-                        lambda sl: rows[mem[sl]], int(kk), component_bucket(int(kk)), None,
-                        settings, on_chunk)
+                        lambda sl: rows[mem[sl]], int(kk),
+                        em_components(int(kk), data.dim, k_request), None, settings, on_chunk)
         best = res.log_lik.reshape(group.size, n_init).argmax(axis=1)
         for g, m in enumerate(group):
             final[m] = take(res, g * n_init + best[g])

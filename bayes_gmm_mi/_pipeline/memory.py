@@ -53,6 +53,9 @@ _FLOAT32 = 4
 _CAPACITY = 32
 #: Mixture densities evaluated per Monte Carlo point (joint and marginals).
 _DENSITIES = 3
+#: P x P arrays of the variational guide alive at once (the guide, Adam's two
+#: moments, the gradient, temporaries of the loss).
+_GUIDE_COPIES = 6
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -148,7 +151,7 @@ def posterior_draws(method: str, num_chains: int, num_samples: int) -> int:
 
 def needs(*, rows: int, dim: int, data_sets: int = 1, k_pad: int = 8, mc_samples: int = 0,
           n_bootstrap: int = 0, draws: int = 0, draw_setting: str = "num_samples",
-          draw_value: int | None = None) -> list[Need]:
+          draw_value: int | None = None, vi_guide: bool = False) -> list[Need]:
     """The memory of each stage of a request.
 
     Parameters
@@ -169,6 +172,16 @@ def needs(*, rows: int, dim: int, data_sets: int = 1, k_pad: int = 8, mc_samples
         Posterior draws per data set (:func:`posterior_draws`).
     draw_setting, draw_value : str, int
         The setting that sets ``draws``, for the message.
+    vi_guide : bool, default False
+        Whether a full-rank variational guide is fitted (``method="vi"``): a
+        P x P matrix and its optimiser state per data set, with
+        P = K(2D + D(D-1)/2) + K - 1 unconstrained parameters (4487 at K = 8,
+        D = 32: about 0.5 GB).
+
+    The terms grow with D as the kernels do: a mixture holds K D² covariance
+    entries; EM and every density evaluation hold (rows, K, D) arrays (the
+    centred rows, unrolled over D or as one matrix product); the Monte Carlo
+    points are (S, D).
 
     Returns
     -------
@@ -198,6 +211,13 @@ def needs(*, rows: int, dim: int, data_sets: int = 1, k_pad: int = 8, mc_samples
             f"for the posterior draws ({draws:_} draws × {data_sets} data sets × {k_pad} "
             "components)",
             3 * draws * data_sets * mixture * 1.0))
+    if vi_guide:
+        size = k_pad * (2 * dim + dim * (dim - 1) // 2) + k_pad - 1
+        out.append(Need(
+            "vi_guide", k_pad,
+            f"for the full-rank variational guide ({size:_} × {size:_} per data set: "
+            f"{k_pad} components in {dim} dimensions)",
+            _GUIDE_COPIES * data_sets * size * size * _FLOAT32 * 1.0))
     return out
 
 
@@ -210,6 +230,8 @@ _ADVICE = {
     "num_samples": ("lower num_samples", "or num_chains; a few thousand draws in all are "
                                          "plenty"),
     "n_permutations": ("lower n_permutations", "999 resolve p-values down to 0.001"),
+    "vi_guide": ("use fewer components (n_components), fewer columns, or method='bootstrap' "
+                 "or 'mcmc'", "the guide grows as (K D²/2)²"),
 }
 
 
@@ -240,7 +262,7 @@ def check(request: Sequence[Need], where: str, limit: Any = None, advice: str = 
     worst = max(request, key=lambda need: need.nbytes)
     rest = total - worst.nbytes
     action, why = _ADVICE[worst.setting]
-    if rest < limit_bytes and worst.setting != "rows":
+    if rest < limit_bytes and worst.setting not in ("rows", "vi_guide"):
         most = worst.value * (limit_bytes - rest) / worst.nbytes
         if most >= 1:
             step = 10 ** max(0, int(math.log10(most)) - 1)      # 2 significant digits, down
@@ -273,4 +295,4 @@ def check_settings(params: dict[str, Any], *, rows: int, dim: int, data_sets: in
     draws = posterior_draws(method, params["num_chains"], params["num_samples"])
     check(needs(rows=rows, dim=dim, data_sets=data_sets, k_pad=k_pad,
                 mc_samples=params["mc_samples"], n_bootstrap=boot if method == "bootstrap" else 0,
-                draws=draws, draw_value=params["num_samples"]), where)
+                draws=draws, draw_value=params["num_samples"], vi_guide=method == "vi"), where)

@@ -3,7 +3,10 @@
 K grows 1, 2, 3, ... for every data set together (one batch of EM fits per K:
 data set × initialisation × fold); a data set drops out when its score has not
 improved by more than ``threshold`` for ``patience`` consecutive K, or at its
-largest K (each training fold keeps at least D + 1 rows per component).
+largest K: each training fold keeps at least D + 1 rows per component, and the
+mixture keeps at least :data:`~._pipeline.screen.ROWS_PER_PARAMETER` rows per
+free parameter (:func:`n_parameters`, about K·D²/2: the rule of
+:func:`~._pipeline.screen.check_fixed_components`), at least K = 1.
 
 * ``"cv"``: mean held-out log-likelihood per row over ``n_folds`` folds, best
   of ``n_init`` initialisations;
@@ -20,18 +23,25 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from bayes_gmm_mi._pipeline.fit import labelled, run_em, stack_fits
-from bayes_gmm_mi._pipeline.mixtures import component_bucket, take
+from bayes_gmm_mi._pipeline.fit import (
+    em_components,
+    labelled,
+    request_components,
+    run_em,
+    stack_fits,
+)
+from bayes_gmm_mi._pipeline.mixtures import take
 from bayes_gmm_mi._pipeline.prepare import DataSets
+from bayes_gmm_mi._pipeline.screen import ROWS_PER_PARAMETER
 from bayes_gmm_mi._pipeline.seeds import Stream, generator
 from bayes_gmm_mi._pipeline.settings import FitSettings
 from bayes_gmm_mi._warnings import warn
-from bayes_gmm_mi.exceptions import ConvergenceWarning
+from bayes_gmm_mi.exceptions import ConvergenceWarning, MisspecificationWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from bayes_gmm_mi._em import EMResult
 
-__all__ = ["Selection", "select_components", "n_parameters"]
+__all__ = ["Selection", "select_components", "n_parameters", "max_supported_components"]
 
 logger = logging.getLogger("bayes_gmm_mi")
 
@@ -59,6 +69,50 @@ class Selection(NamedTuple):
 def n_parameters(k: int, d: int) -> int:
     """Free parameters of a K-component, D-dimensional full-covariance mixture."""
     return (k - 1) + k * d + k * d * (d + 1) // 2
+
+
+def max_supported_components(rows: np.ndarray | int, d: int) -> np.ndarray:
+    """Most components ``rows`` rows support: ``ROWS_PER_PARAMETER`` rows per parameter.
+
+    A full-covariance component in D dimensions has ``D + D(D+1)/2 + 1``
+    parameters (mean, covariance, weight), so K components need
+    ``ROWS_PER_PARAMETER * K * (D + D(D+1)/2 + 1)`` rows, the rule of
+    :func:`~._pipeline.screen.check_fixed_components`: 5000 rows support 166
+    components at D = 2, 22 at D = 8, 6 at D = 16 and 1 at D = 32 (561
+    parameters); 0 when even one component needs more rows.
+
+    Parameters
+    ----------
+    rows : int or ndarray of int, shape (M,)
+    d : int
+
+    Returns
+    -------
+    ndarray of int, shape of ``rows``
+    """
+    return np.asarray(rows) // (ROWS_PER_PARAMETER * _per_component(d))
+
+
+def _per_component(d: int) -> int:
+    return d + d * (d + 1) // 2 + 1
+
+
+def _warn_unsupported(data: DataSets, supported: np.ndarray) -> None:
+    """MisspecificationWarning when the rows do not support even one full-covariance component."""
+    short = np.flatnonzero(supported < 1)
+    if not short.size:
+        return
+    d = data.dim
+    m = int(short[0])
+    per = _per_component(d)
+    warn(
+        f"{int(data.counts[m])} rows{labelled(data.labels, short)} are fewer than the "
+        f"{ROWS_PER_PARAMETER * per} that one Gaussian in {d} dimension(s) needs "
+        f"({ROWS_PER_PARAMETER} rows per parameter, {per} parameters): the mixture is a single "
+        "Gaussian that overfits, and its MI is biased upwards by more than the error bars "
+        "say. Pass more rows or fewer columns (e.g. PCA of a block).",
+        MisspecificationWarning,
+    )
 
 
 def _check_fixed(data: DataSets, k: int) -> None:
@@ -111,8 +165,11 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
     Warns
     -----
     ConvergenceWarning
-        When the search stopped at the most components the rows support, or at
-        ``max_components``, while the score was still improving.
+        When the search stopped at the most components the rows support (above
+        K = 1), or at ``max_components``, while the score was still improving.
+    MisspecificationWarning
+        When the rows do not support even one component
+        (:func:`max_supported_components` is 0); K = 1 is fitted.
     """
     m_total, d = data.size, data.dim
     counts = data.counts
@@ -139,7 +196,9 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
         n_folds = 1
         val = train = rows[:, None, :]
         n_train = counts
+    supported = max_supported_components(counts, d)
     k_limit = np.minimum(settings.max_components, n_train // (d + 1))
+    k_limit = np.where(k_limit >= 1, np.minimum(k_limit, np.maximum(supported, 1)), k_limit)
     if np.any(k_limit < 1):
         bad = np.flatnonzero(k_limit < 1)
         raise ValueError(
@@ -147,6 +206,12 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
             f"{d + 1} rows; got {int(counts[bad[0]])} rows in total"
             f"{labelled(data.labels, bad)}. Pass more data."
         )
+    _warn_unsupported(data, supported)
+    k_request = request_components(data, settings)     # ≥ every k_limit: one padding
+    if np.any(supported == 1):
+        logger.info("K=1 only: %d rows support one component of %d dimensions (%d rows per "
+                    "parameter)", int(counts[np.flatnonzero(supported == 1)[0]]), d,
+                    ROWS_PER_PARAMETER)
 
     scores: tuple[dict[int, float], ...] = tuple({} for _ in range(m_total))
     best_k = np.zeros(m_total, int)
@@ -166,8 +231,8 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
         ini = np.tile(np.repeat(np.arange(n_init), n_folds), act.size)
         fol = np.tile(np.arange(n_folds), act.size * n_init)
         res, held = run_em(data, mem, seeds[mem, ini], lambda sl: train[mem[sl], fol[sl]],
-                           lambda sl: val[mem[sl], fol[sl]], k, component_bucket(k), None,
-                           settings, on_chunk)
+                           lambda sl: val[mem[sl], fol[sl]], k, em_components(k, d, k_request),
+                           None, settings, on_chunk)
         if cv:
             per = held.reshape(act.size, n_init, n_folds).mean(axis=2).max(axis=1)
         else:
@@ -198,20 +263,24 @@ def select_components(data: DataSets, settings: FitSettings, seeds: np.ndarray,
     fits = None
     if not cv:
         fits = stack_fits([kept[(m, int(best_k[m]))] for m in range(m_total)],
-                          max(component_bucket(int(kk)) for kk in best_k))
+                          max(em_components(int(kk), d, k_request) for kk in best_k))
     return Selection(best_k, scores, fits)
 
 
 def _warn_on_limits(data: DataSets, best_k: np.ndarray, k_limit: np.ndarray,
                     settings: FitSettings) -> None:
-    at_rows = np.flatnonzero((best_k == k_limit) & (k_limit < settings.max_components))
+    # At K = 1 nothing says a larger K would score better: no warning.
+    at_rows = np.flatnonzero((best_k == k_limit) & (k_limit < settings.max_components)
+                             & (k_limit > 1))
     at_max = np.flatnonzero(best_k == settings.max_components)
     if at_rows.size:
         m = int(at_rows[0])
         warn(
             f"component selection stopped at K={int(k_limit[m])}, the most the "
-            f"{int(data.counts[m])} rows support{labelled(data.labels, at_rows)}; the mixture "
-            "may be too coarse. Pass more data or set n_components.",
+            f"{int(data.counts[m])} rows support in {data.dim} dimension(s) (D + 1 rows per "
+            f"component per training fold, {ROWS_PER_PARAMETER} rows per parameter)"
+            f"{labelled(data.labels, at_rows)}; the mixture may be too coarse. Pass more data "
+            "or set n_components.",
             ConvergenceWarning,
         )
     if at_max.size:
