@@ -73,6 +73,7 @@ class EstimatorSettings(ParamsMixin):
     n_components_: int
     n_samples_: int
     quantity_: str
+    n_features_: tuple[int, ...]
     selection_scores_: dict[int, float]
     representations_: tuple[str, ...]
     n_components_by_representation_: dict[str, int]
