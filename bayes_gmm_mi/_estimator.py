@@ -78,6 +78,10 @@ class EstimatorSettings(ParamsMixin):
     representations_: tuple[str, ...]
     n_components_by_representation_: dict[str, int]
     _fit_value: tuple[np.ndarray, np.ndarray]
+    #: The primary representation's fit at a larger K (``transform="auto"``, MI and
+    #: conditional MI; :func:`~._pipeline.models.larger_components`): its K and MI
+    #: (nats), or None.
+    _larger: dict[str, Any] | None = None
     converged_: bool
     n_iter_: int
     fit_time_: float
@@ -249,6 +253,14 @@ class EstimatorSettings(ParamsMixin):
                     paired=method == "bootstrap", units=params["units"], factor=factor,
                     quantity={"cmi": "conditional MI", "kl": "KL divergence",
                               "kl_reverse": "KL divergence"}.get(self.quantity_, "MI"))
+        n_models = len(names)
+        if self._larger is not None and values.shape[1]:
+            values = models.with_larger_k(values, self._fit_value[0][0], self._larger["mi"])
+            n_models += 1
+            info["larger_k"] = {
+                "n_components": self._larger["n_components"],
+                "mi": self._larger["mi"] * factor,
+                "difference": (self._larger["mi"] - float(self._fit_value[0][0])) * factor}
         pooled, n_chains = models.pool(values, draws.n_chains)
         elapsed = time.perf_counter() - start
         if method == "bootstrap":
@@ -257,7 +269,7 @@ class EstimatorSettings(ParamsMixin):
         else:
             info["integration_time_s"] = time.perf_counter() - t0
             mc_error = float(np.mean(errors)) * factor
-        single = len(names) == 1
+        single = n_models == 1
         result = MIResult(
             point_estimate=self.mi_,
             draws=np.asarray(pooled, np.float64) * factor,
@@ -272,7 +284,7 @@ class EstimatorSettings(ParamsMixin):
             sample_stats=draws.sample_stats if single else None,
             wall_time=elapsed,
             quantity=self.quantity_,
-            n_models=len(names),
+            n_models=n_models,
         )
         self._check_knn(result, factor)
         return result
@@ -638,6 +650,9 @@ class GMMMI(EstimatorSettings):
         self._base: BaseSamples = base
         self._offset = offsets[:, None]
         self._fit_value = (value, error)
+        self._larger = (self._fit_larger_k(params, prepared[0][0], seed, int(selection.k[0]),
+                                           terms, base, float(offsets[0]), quadrature)
+                        if len(names) > 1 and quantity in ("mi", "cmi") else None)
         self.quantity_ = quantity
         self.representations_ = names
         factor = UNITS[params["units"]]
@@ -668,6 +683,22 @@ class GMMMI(EstimatorSettings):
         self._knn = (knn.ksg_mi(blocks[0], blocks[1])
                      if quantity == "mi" and len(blocks) == 2 else None)
         return self._store_estimate(float(value[0]), float(error[0]), params, start)
+
+    def _fit_larger_k(self, params: dict[str, Any], scaled: np.ndarray, seed: int, k: int,
+                      terms: Terms, base: BaseSamples, offset: float, quadrature: bool,
+                      ) -> dict[str, Any] | None:
+        """The primary representation refitted at a larger K
+        (:func:`~._pipeline.engine.larger_k_values`): ``{"n_components", "mi"}``
+        (nats, offset included), or None where there is none."""
+        from bayes_gmm_mi._pipeline import engine, prepare
+
+        n = scaled.shape[0]
+        k_larger, values = engine.larger_k_values(
+            prepare.stack([scaled], [np.arange(n)], [seed]), np.array([k]),
+            _settings.fit_settings(params), terms, base, quadrature=quadrature)
+        if not np.isfinite(values[0]):
+            return None
+        return {"n_components": int(k_larger[0]), "mi": float(values[0]) + offset}
 
     # ------------------------------------------------------------ uncertainty
     def estimate_mi(self, n_bootstrap: int | None = None, *, method: str | None = None) -> MIResult:

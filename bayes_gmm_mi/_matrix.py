@@ -349,18 +349,27 @@ def mi_matrix(
     # One matrix per representation of the continuous columns (transform="auto":
     # the data's coordinates and the normal scores), with the same bootstrap
     # counts and seeds, so that draw b of every representation is replicate b.
+    # With several representations the primary one's continuous cells are also fitted
+    # at a larger K (the choice of K in the intervals, as in mutual_information).
     matrices = []
-    for t in transforms:
+    for r, t in enumerate(transforms):
         rep_a = _represented(cols_a, t)
         rep_b = rep_a if symmetric else _represented(cols_b, t)
-        matrices.append(_one_matrix(settings, pairs, rep_a, rep_b, symmetric, seed, counts,
-                                    factor, batch_size, client, progress))
-    point, error, ncomp, _ = matrices[0]
-    draws = np.concatenate([m[3] for m in matrices], axis=-1)
+        matrices.append(_one_matrix(
+            settings._replace(larger_k=r == 0 and len(transforms) > 1), pairs, rep_a, rep_b,
+            symmetric, seed, counts, factor, batch_size, client, progress))
+    point, error, ncomp, _, larger = matrices[0]
+    blocks = [m[3] for m in matrices]
     info_extra: dict[str, Any] = {}
     names = tuple(prepare.REPRESENTATION_NAMES[t] for t in transforms)
+    n_models = len(names)
     if len(names) > 1 and b_reps:
         info_extra = _agreement(names, matrices, pairs, cols_a, cols_b, units, factor)
+        # The primary representation's draws moved to each cell's larger-K fit.
+        blocks.append(blocks[0] - point[..., None] + larger[..., None])
+        n_models += 1
+        info_extra["larger_k_point"] = larger
+    draws = np.concatenate(blocks, axis=-1)
     p_value = None
     if n_permutations:
         p_value, test_info = _independence.matrix_test(
@@ -382,9 +391,9 @@ def mi_matrix(
         info={"time_s": time.perf_counter() - start, "kinds": kinds, "n_samples": n,
               "n_pairs": len(pairs), "symmetric": symmetric, "representations": names,
               "entropy": _entropies(cols_a + ([] if symmetric else cols_b), counts, factor,
-                                    repeat=len(names)),
+                                    repeat=n_models),
               **info_extra},
-        n_models=len(names),
+        n_models=n_models,
         p_value=None if p_value is None else xr.DataArray(p_value, dims=("x", "y"),
                                                           coords=coords, name="p_value"),
     )
@@ -457,10 +466,12 @@ def _represented(cols: list[_Column], transform: str | None) -> list[_Column]:
 def _one_matrix(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a: list[_Column],
                 cols_b: list[_Column], symmetric: bool, seed: int, counts: np.ndarray,
                 factor: float, batch_size: int, client: Any, progress: bool,
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Point estimates, MC errors, components and draws (x, y[, B]) of one representation."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Point estimates, MC errors, components, draws (x, y[, B]) and the larger-K fits'
+    MI (x, y; the point estimate where there is none) of one representation."""
     b_reps = counts.shape[0]
     point = np.full((len(cols_a), len(cols_b)), np.nan)
+    larger = np.full_like(point, np.nan)
     error = np.full_like(point, np.nan)
     ncomp = np.zeros(point.shape, int)
     draws = np.full(point.shape + (b_reps,), np.nan)
@@ -480,11 +491,11 @@ def _one_matrix(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a: 
             for category, message in caught:  # raised on a worker: re-raised here
                 warn(message, category)
     for result in results:
-        for i, j, value, err, k, reps in result:
+        for i, j, value, err, k, reps, alt in result:
             for r, c in ((i, j), (j, i)) if symmetric else ((i, j),):
-                point[r, c], error[r, c], ncomp[r, c] = value, err, k
+                point[r, c], error[r, c], ncomp[r, c], larger[r, c] = value, err, k, alt
                 draws[r, c] = reps
-    return point, error, ncomp, draws
+    return point, error, ncomp, draws, larger
 
 
 def _agreement(names: tuple[str, ...], matrices: list[tuple], pairs: list[tuple[int, int]],
@@ -517,11 +528,14 @@ def _agreement(names: tuple[str, ...], matrices: list[tuple], pairs: list[tuple[
 
 
 class MatrixSettings(NamedTuple):
-    """What every batch of pairs needs besides the data: EM/selection settings and
-    the Monte Carlo budget (one object, sent once to a cluster)."""
+    """What every batch of pairs needs besides the data: EM/selection settings,
+    the Monte Carlo budget and whether continuous cells are also fitted at a larger
+    K (:func:`~._pipeline.models.larger_components`; one object, sent once to a
+    cluster)."""
 
     fit: FitSettings
     mc_samples: int
+    larger_k: bool = False
 
 
 def _pair_seed(seed: int, pair: tuple[int, int]) -> int:
@@ -539,7 +553,9 @@ def matrix_batch(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a:
 
     Returns
     -------
-    list of (i, j, point estimate, MC error, n_components, draws)
+    list of (i, j, point estimate, MC error, n_components, draws, larger-K MI)
+        The last is the MI of the cell's fit at a larger K (``settings.larger_k``,
+        continuous cells), else the point estimate.
     """
     if bar is None:
         from bayes_gmm_mi._progress import _Silent
@@ -549,8 +565,10 @@ def matrix_batch(settings: MatrixSettings, pairs: list[tuple[int, int]], cols_a:
     b_reps = counts.shape[0]
     out: list[tuple] = []
 
-    def put(i: int, j: int, value: float, err: float, k: int, reps: np.ndarray) -> None:
-        out.append((i, j, float(value), float(err), int(k), np.asarray(reps, np.float64)))
+    def put(i: int, j: int, value: float, err: float, k: int, reps: np.ndarray,
+            larger: float | None = None) -> None:
+        out.append((i, j, float(value), float(err), int(k), np.asarray(reps, np.float64),
+                    float(value if larger is None else larger)))
 
     cont = [p for p in pairs if not cols_a[p[0]].categorical and not cols_b[p[1]].categorical]
     mixed = [p for p in pairs if cols_a[p[0]].categorical != cols_b[p[1]].categorical]
@@ -593,16 +611,20 @@ def _continuous_pairs(settings: MatrixSettings, cont: list[tuple[int, int]],
               for i, j in cont]
     data = prepare.stack(blocks, [np.arange(n)] * len(cont), [_pair_seed(seed, p) for p in cont],
                          [f"pair ({cols_a[i].name}, {cols_b[j].name})" for i, j in cont])
-    fitted, _, _ = engine.fit_data_sets(data, settings.fit, n_samples=n, seed=seed)
+    fitted, selection, _ = engine.fit_data_sets(data, settings.fit, n_samples=n, seed=seed)
     bar.update(len(cont))
     terms = _mi.mi_terms(1, 2)
     base = base_samples(seed, settings.mc_samples, 2)
     value, error = integrate(fitted.fits, terms, base)
+    larger = (engine.larger_k_values(data, selection.k, settings.fit, terms, base)[1]
+              if settings.larger_k else np.full(len(cont), np.nan))
+    larger = np.where(np.isfinite(larger), larger, np.asarray(value, np.float64))
     draws = BOOTSTRAP.draw(fitted, Request(counts=counts))
     reps, _ = engine.integrate_draws(draws, fitted, terms, base, value, error)
     active = np.sum(np.asarray(fitted.fits.weights) > 0, axis=1)
     for m, (i, j) in enumerate(cont):
-        put(i, j, value[m] * factor, error[m] * factor, active[m], reps[m] * factor)
+        put(i, j, value[m] * factor, error[m] * factor, active[m], reps[m] * factor,
+            larger[m] * factor)
     _warn_degenerate(fitted, cont, cols_a, cols_b, settings.fit.reg_covar)
 
 

@@ -365,12 +365,18 @@ def _summary_lines(result, units: str) -> list[str]:
     what = "replicates" if result.method == "bootstrap" else "posterior draws"
     reps = result.info.get("representations", {})
     if reps:
-        per = result.draws.size // len(reps)
+        per = result.draws.size // result.n_models
+        larger = result.info.get("larger_k")
+        extra = (f", and the {next(iter(reps))} representation's at K = "
+                 f"{larger['n_components']}" if larger else "")
         lines.append(_row("method", f"{result.method} ({len(reps)} × {per} {what}: "
-                                    f"{' and '.join(reps)} representations pooled)"))
-        lines.append(_row("by model", ", ".join(
-            f"{name} {_fmt(rep['mi'])} (K = {rep['n_components']})"
-            for name, rep in reps.items())))
+                                    f"{' and '.join(reps)} representations pooled{extra})"))
+        models = [f"{name} {_fmt(rep['mi'])} (K = {rep['n_components']})"
+                  for name, rep in reps.items()]
+        if larger:
+            models.append(f"{next(iter(reps))} {_fmt(larger['mi'])} "
+                          f"(K = {larger['n_components']})")
+        lines.append(_row("by model", ", ".join(models)))
     else:
         lines.append(_row("method", f"{result.method} ({result.draws.size} {what})"))
     bad = int(np.sum(~np.isfinite(result.draws)))

@@ -205,7 +205,8 @@ def test_demo_json_in_bits(capsys):
     d = _json(capsys, ["demo", "--n", "400", "--units", "bit", "--json", *FAST])
     assert d["units"] == "bit"
     assert d["dataset"] == "gaussian"
-    assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 10  # 2 representations
+    # 2 representations and the data one at a larger K: 3 x 5 draws
+    assert d["n"] == 400 and d["n_samples"] == 400 and d["n_draws"] == 15
     assert d["truth"] == pytest.approx(-0.5 * math.log(1 - 0.6**2) / math.log(2), rel=1e-6)
     low, high = d["interval"]
     assert d["truth_in_interval"] == (low <= d["truth"] <= high)
@@ -261,7 +262,7 @@ def test_estimate_json_close_to_truth(capsys, csv_path):
                        "--seed", "1", "--json", "--no-cache"])
     assert d["file"] == str(csv_path) and d["x"] == "a" and d["y"] == "b"
     assert d["units"] == "nat" and d["method"] == "bootstrap"
-    assert d["n_samples"] == N_CSV and d["n_draws"] == 20
+    assert d["n_samples"] == N_CSV and d["n_draws"] == 30     # 10 x 3 models
     low, high = d["interval"]
     assert 0 < low < high < 2 * truth
     assert high - low < 0.5
@@ -398,7 +399,8 @@ def test_transform_option_chooses_the_representations(capsys, csv_path):
     auto = _json(capsys, base)
     none = _json(capsys, [*base, "--transform", "none"])
     rank = _json(capsys, [*base, "--transform", "rank"])
-    assert auto["n_draws"] == 10 and none["n_draws"] == rank["n_draws"] == 5
+    # auto: both representations and the data one at a larger K; one model otherwise
+    assert auto["n_draws"] == 15 and none["n_draws"] == rank["n_draws"] == 5
     # The point estimate of "auto" is the data-coordinates fit.
     # (batches of two and one data sets: equal up to float32 EM noise)
     assert auto["point_estimate"] == pytest.approx(none["point_estimate"], abs=1e-4)

@@ -102,7 +102,8 @@ def test_estimate_mi_reuses_fit_and_matches_one_call():
     assert est.n_components_ == k and res.n_components == k
     one = mutual_information(x, y, random_state=11, n_bootstrap=8)
     np.testing.assert_array_equal(res.draws, one.draws)
-    assert len(est.estimate_mi(n_bootstrap=3).draws) == 3 * len(est.representations_)
+    # One block per representation, and one for the primary's fit at a larger K.
+    assert len(est.estimate_mi(n_bootstrap=3).draws) == 3 * (len(est.representations_) + 1)
 
 
 def test_units_bits_are_nats_over_log2():
@@ -178,7 +179,8 @@ def test_result_summary_and_repr():
     low, high = res.interval(0.9)
     assert low <= res.mean <= high
     summary = res.to_dict()
-    assert summary["method"] == "bootstrap" and summary["n_draws"] == 40   # 20 x 2 representations
+    # 20 x (2 representations + the primary one's larger-K block)
+    assert summary["method"] == "bootstrap" and summary["n_draws"] == 60
     assert summary["interval"] == list(res.interval(0.95))
     assert "MIResult(mi=" in repr(res) and "nats" in repr(res)
 

@@ -48,7 +48,8 @@ def test_labels_dims_and_shapes(synthetic):
     assert m.point_estimate.dims == ("x", "y")
     assert list(m.point_estimate.coords["x"].values) == ["z0", "z1", "z2", "z3"]
     assert list(m.point_estimate.coords["y"].values) == ["f0", "f1", "shape"]
-    assert m.draws.shape == (4, 3, 40)   # 20 replicates x 2 representations
+    # 20 replicates x (2 representations + the primary one moved to its larger-K fits)
+    assert m.draws.shape == (4, 3, 60) and m.n_models == 3
     low, high = m.interval(0.9)
     assert low.dims == ("x", "y") and bool((low <= high).all())
     ds = m.to_dataset()

@@ -14,6 +14,10 @@ normal scores). The estimate of ``transform="auto"`` therefore is
 * **draws**: every representation's draws, in equal numbers, one block after
   the other; the **interval** is the union of the representations' central
   intervals (:func:`union_interval`), so that it spans both models;
+* **the choice of K**: the primary representation is also fitted at a larger K
+  (:func:`larger_components`), and a copy of its draws moved to that fit's MI
+  joins the union (:func:`with_larger_k`), so that the interval spans the MI of
+  the K the held-out score chose and of a K it could not rule out;
 * **a** :class:`~bayes_gmm_mi.exceptions.MisspecificationWarning` when the two
   fits differ by more than :data:`Z_DISAGREE` standard errors of their
   difference (paired bootstrap replicates, or independent posteriors) *and* by
@@ -35,7 +39,8 @@ import numpy as np
 from bayes_gmm_mi._warnings import warn
 from bayes_gmm_mi.exceptions import MisspecificationWarning
 
-__all__ = ["Z_DISAGREE", "MIN_SHIFT", "CHECK_REPLICATES", "calibrate_spread", "pool",
+__all__ = ["Z_DISAGREE", "MIN_SHIFT", "CHECK_REPLICATES", "LARGER_K_FACTOR",
+           "larger_components", "with_larger_k", "calibrate_spread", "pool",
            "union_interval", "centre_on_fits", "bias_corrected",
            "merge_diagnostics", "agreement", "check_agreement"]
 
@@ -68,6 +73,52 @@ def union_interval(draws: np.ndarray, n_models: int, prob: float,
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         low, high = np.nanpercentile(blocks, [tail, 100.0 - tail], axis=-1)
         return np.min(low, axis=-1), np.max(high, axis=-1)
+
+
+#: The larger K of the model-uncertainty fit is at least this multiple of the chosen K.
+LARGER_K_FACTOR = 1.5
+
+
+def larger_components(k: int, patience: int, limit: int) -> int | None:
+    """The larger K whose fit joins the interval: ``max(k + patience, ceil(1.5 k))``.
+
+    The held-out score chose ``k`` because ``patience`` more components did not
+    improve it by the threshold — it did not show that they fit worse: the score
+    is flat over a range of K on hard-edged or curved densities, while the MI of
+    the fit keeps growing with K there (the uniform disk at N = 1000: K = 6, 8,
+    10, 14 give 0.105, 0.127, 0.135, 0.163 nats for a true 0.145). ``k + patience``
+    is the largest K the search tried; ``ceil(1.5 k)`` scales the step with K
+    (hundreds of rows per component at N = 5000). Chosen on the calibration
+    suite (``docs/validation.md`` §11) among ``k + 1 … k + 4``, ``1.5 k``, ``2 k``.
+
+    Parameters
+    ----------
+    k : int
+        The chosen number of components.
+    patience : int
+        The selection's patience.
+    limit : int
+        The most components the rows support (and ``max_components``).
+
+    Returns
+    -------
+    int or None
+        None when no K above ``k`` is allowed.
+    """
+    larger = min(max(k + patience, math.ceil(LARGER_K_FACTOR * k)), limit)
+    return larger if larger > k else None
+
+
+def with_larger_k(values: np.ndarray, fit_value: float, larger_value: float) -> np.ndarray:
+    """The draws (R, S) and one more block: the first row moved from its fit to the
+    larger-K fit's MI, ``values[0] - fit_value + larger_value`` (R + 1, S).
+
+    The sampling spread at the larger K is taken to be that of the chosen K (a
+    second bootstrap or posterior would double the cost); what the block adds is
+    the offset between the two fits, which the union interval then spans.
+    """
+    extra = np.asarray(values[0], np.float64) - float(fit_value) + float(larger_value)
+    return np.vstack([np.asarray(values, np.float64), extra[None, :]])
 
 
 def centre_on_fits(values: np.ndarray, fit_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
