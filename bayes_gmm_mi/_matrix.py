@@ -75,8 +75,10 @@ class MIMatrix:
     info : dict
         Timings and the kinds of the columns.
     n_models : int, default 1
-        Models whose draws make the matrix, one block of the draw axis each: 2
-        for ``transform="auto"`` (data coordinates, then normal scores); the
+        Models whose draws make the matrix, one block of the draw axis each: 3
+        for ``transform="auto"`` (data coordinates, normal scores, then the data
+        coordinates' draws moved to each continuous cell's larger-K fit,
+        ``info["larger_k_point"]``; 2 with a fixed ``n_components``); the
         intervals are then the union of the models' intervals.
     p_value : xarray.DataArray, dims ("x", "y"), or None
         Permutation p-value of each cell (``mi_matrix(..., n_permutations=P)``),
@@ -356,7 +358,8 @@ def mi_matrix(
         rep_a = _represented(cols_a, t)
         rep_b = rep_a if symmetric else _represented(cols_b, t)
         matrices.append(_one_matrix(
-            settings._replace(larger_k=r == 0 and len(transforms) > 1), pairs, rep_a, rep_b,
+            settings._replace(larger_k=r == 0 and len(transforms) > 1
+                              and params["n_components"] == "auto"), pairs, rep_a, rep_b,
             symmetric, seed, counts, factor, batch_size, client, progress))
     point, error, ncomp, _, larger = matrices[0]
     blocks = [m[3] for m in matrices]
@@ -365,10 +368,11 @@ def mi_matrix(
     n_models = len(names)
     if len(names) > 1 and b_reps:
         info_extra = _agreement(names, matrices, pairs, cols_a, cols_b, units, factor)
-        # The primary representation's draws moved to each cell's larger-K fit.
-        blocks.append(blocks[0] - point[..., None] + larger[..., None])
-        n_models += 1
-        info_extra["larger_k_point"] = larger
+        if params["n_components"] == "auto":
+            # The primary representation's draws moved to each cell's larger-K fit.
+            blocks.append(blocks[0] - point[..., None] + larger[..., None])
+            n_models += 1
+            info_extra["larger_k_point"] = larger
     draws = np.concatenate(blocks, axis=-1)
     p_value = None
     if n_permutations:

@@ -69,9 +69,11 @@ class MIResult:
         H(X), ``"kl"`` KL(p_X ‖ p_Y) or ``"kl_reverse"`` KL(p_Y ‖ p_X). The
         attribute names say "MI" for all of them.
     n_models : int, default 1
-        Models whose draws make the result, one block of chains each: 2 for
-        ``transform="auto"`` (data coordinates, then normal scores); the
-        intervals are then the union of the models' intervals.
+        Models whose draws make the result, one block of chains each: 3 for
+        ``transform="auto"`` with a selected K (data coordinates, normal
+        scores, then the data coordinates' draws moved to the MI of their fit
+        at a larger K, ``info["larger_k"]``), 2 with a fixed ``n_components``;
+        the intervals are then the union of the models' intervals.
     wall_time : float
         Seconds spent making the draws (for ``"bootstrap"`` the refits, for the
         posterior methods sampling plus integration), excluding the EM fit;

@@ -349,3 +349,15 @@ def test_mi_matrix_cells_span_their_larger_k_fit():
     low, high = (q.values for q in res.interval(0.95))
     assert low[0, 0] <= datasets.get_validation_task("disk").mi <= high[0, 0]
     assert low[1, 1] <= TRUE_GAUSSIAN <= high[1, 1]
+
+
+def test_a_fixed_k_adds_no_larger_k_model():
+    # The user chose K: there is no choice of K to span.
+    import pandas as pd
+
+    x, y = datasets.BivariateGaussian(RHO).sample(400, random_state=2)
+    res = bm.mutual_information(x, y, n_components=2, n_bootstrap=5, random_state=0)
+    assert res.n_models == 2 and "larger_k" not in res.info
+    m = bm.mi_matrix(pd.DataFrame({"x": x, "y": y}), n_components=2, n_bootstrap=5,
+                     random_state=0)
+    assert m.n_models == 2 and "larger_k_point" not in m.info
