@@ -358,7 +358,7 @@ def mi_matrix(
         rep_a = _represented(cols_a, t)
         rep_b = rep_a if symmetric else _represented(cols_b, t)
         matrices.append(_one_matrix(
-            settings._replace(larger_k=r == 0 and len(transforms) > 1
+            settings._replace(larger_k=r == 0 and len(transforms) > 1 and b_reps > 0
                               and params["n_components"] == "auto"), pairs, rep_a, rep_b,
             symmetric, seed, counts, factor, batch_size, client, progress))
     point, error, ncomp, _, larger = matrices[0]

@@ -70,10 +70,11 @@ class MIResult:
         attribute names say "MI" for all of them.
     n_models : int, default 1
         Models whose draws make the result, one block of chains each: 3 for
-        ``transform="auto"`` with a selected K (data coordinates, normal
-        scores, then the data coordinates' draws moved to the MI of their fit
-        at a larger K, ``info["larger_k"]``), 2 with a fixed ``n_components``;
-        the intervals are then the union of the models' intervals.
+        the MI or conditional MI of ``transform="auto"`` with a selected K
+        (data coordinates, normal scores, then the data coordinates' draws
+        moved to the MI of their fit at a larger K, ``info["larger_k"]``), 2
+        with a fixed ``n_components`` and for a KL divergence; the intervals
+        are then the union of the models' intervals.
     wall_time : float
         Seconds spent making the draws (for ``"bootstrap"`` the refits, for the
         posterior methods sampling plus integration), excluding the EM fit;
